@@ -1,0 +1,83 @@
+"""Engine and session factories for SQLite + SpatiaLite (embedded default) and PostGIS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# pyproj must be loaded before mod_spatialite: both bring a PROJ library, and if SpatiaLite's
+# is resolved first, importing pyproj later corrupts the heap (double free at exit).
+import pyproj  # noqa: F401
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(database_url: str, *, spatialite_library: str = "mod_spatialite") -> Engine:
+    """Create an engine; on SQLite every connection loads SpatiaLite and enforces foreign keys."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the stdlib driver (SQLAlchemy's documented
+        # recipe): its implicit BEGIN breaks SAVEPOINT and lets two writers both pass a check.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.enable_load_extension(True)
+        dbapi_connection.load_extension(spatialite_library)
+        dbapi_connection.enable_load_extension(False)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def writer_bind(engine: Engine) -> Engine:
+    """The engine to use for a transaction that will write.
+
+    On SQLite the write lock is taken at BEGIN, so two transactions that read-then-write
+    (e.g. "is this volunteer free?") are serialised instead of both passing the check.
+    """
+    if is_sqlite(engine):
+        return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    return engine
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
+    engine = factory.kw["bind"]
+    with factory(bind=writer_bind(engine) if write else engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

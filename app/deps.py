@@ -1,0 +1,187 @@
+"""Request dependencies: the session that commits before the response, the caller, the scope."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import writer_bind
+from app.errors import Forbidden, Unauthorized, Unprocessable
+from app.geo.crs import Crs, to_wgs84
+from app.models import Region
+from app.schemas.common import BBox
+from app.security import InvalidToken, Principal, Role, read_token
+from app.settings import Settings
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request. It commits when the route returns, before the response is
+    sent (``scope="function"`` below), so an acknowledged write is never lost; services only
+    flush. Any exception rolls the whole request back: no half-written change."""
+    factory = request.app.state.sessionmaker
+    engine = request.app.state.engine
+    bind = engine if request.method in _SAFE_METHODS else writer_bind(engine)
+    with factory(bind=bind) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from /v1/auth/* or the CLI.")
+
+
+def get_principal(
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    try:
+        claims = read_token(credentials.credentials, secret_key=settings.secret_key)
+    except InvalidToken as exc:
+        raise Unauthorized(f"Invalid token: {exc}") from exc
+    role = Role(str(claims["role"]))
+    region_id = claims.get("region_id")
+    region_path = None
+    if region_id is not None:
+        region_path = session.scalar(select(Region.path).where(Region.id == region_id))
+        if region_path is None:
+            raise Unauthorized("The token's region no longer exists")
+    volunteer_id = claims.get("volunteer_id")
+    if role is Role.volunteer and volunteer_id is None:
+        raise Unauthorized("A volunteer token must name its volunteer")
+    if role is not Role.volunteer and region_path is None:
+        raise Unauthorized("A console token must carry a region scope")
+    return Principal(role=role, subject=str(claims["sub"]),
+                     region_id=int(region_id) if region_id is not None else None,
+                     region_path=region_path,
+                     volunteer_id=int(volunteer_id) if volunteer_id is not None else None)
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A route's declared permission. Every route depends on exactly one ``Allow``; a test
+    walks ``app.routes`` and fails on a route without one."""
+
+    roles: frozenset[Role]
+    public: bool = False
+
+    def __call__(
+        self,
+        request: Request,
+        session: DbSession,
+        settings: SettingsDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal | None:
+        if self.public:
+            return None
+        principal = get_principal(request, session, settings, credentials)
+        if principal.role not in self.roles:
+            raise Forbidden(f"Role {principal.role} may not call this operation")
+        return principal
+
+    def __hash__(self) -> int:
+        return hash((self.roles, self.public))
+
+
+def allow(*roles: Role) -> Allow:
+    return Allow(roles=frozenset(roles))
+
+
+PUBLIC = Allow(roles=frozenset(), public=True)
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+def get_page_params(
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, description="Page size (at most the configured maximum).",
+                                examples=[50])] = 50,
+    offset: Annotated[int, Query(ge=0, description="How many matches to skip.",
+                                 examples=[0])] = 0,
+) -> PageParams:
+    if limit > settings.max_page_size:
+        raise Unprocessable(f"limit must be at most {settings.max_page_size}", field="limit")
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(get_page_params)]
+ResponseCrs = Annotated[Crs, Query(
+    description="Coordinate system for locations in the response: wgs84, gcj02 or bd09.",
+    examples=["gcj02"])]
+
+
+@dataclass(frozen=True)
+class SpatialFilter:
+    """A list's optional area filter, already converted to WGS-84."""
+
+    bbox: BBox | None
+    near: tuple[float, float, float] | None  # lon, lat, radius_m
+
+
+def _lonlat(text: str, field: str) -> tuple[float, float]:
+    try:
+        lon_text, lat_text = text.split(",")
+        lon, lat = float(lon_text), float(lat_text)
+    except ValueError as exc:
+        raise Unprocessable("expected `lon,lat`", field=field) from exc
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+            and -90 <= lat <= 90):
+        raise Unprocessable("lon must be within ±180 and lat within ±90", field=field)
+    return lon, lat
+
+
+def get_spatial_filter(
+    crs: ResponseCrs = Crs.wgs84,
+    bbox: Annotated[str | None, Query(
+        description="Only objects inside `min_lon,min_lat,max_lon,max_lat` (in `crs`).",
+        examples=["117.19,39.11,117.22,39.14"])] = None,
+    near: Annotated[str | None, Query(
+        description="Only objects within `radius_m` of this `lon,lat` (in `crs`).",
+        examples=["117.2009,39.1336"])] = None,
+    radius_m: Annotated[float, Query(gt=0, le=50_000, description="Radius for `near`, metres.",
+                                     examples=[500])] = 1000,
+) -> SpatialFilter:
+    box = None
+    if bbox is not None:
+        try:
+            box = BBox.parse(bbox)
+        except ValueError as exc:
+            raise Unprocessable(str(exc), field="bbox") from exc
+        if crs is not Crs.wgs84:
+            min_lon, min_lat = to_wgs84(box.min_lon, box.min_lat, crs)
+            max_lon, max_lat = to_wgs84(box.max_lon, box.max_lat, crs)
+            box = BBox(min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
+    centre = None
+    if near is not None:
+        lon, lat = to_wgs84(*_lonlat(near, "near"), crs)
+        centre = (lon, lat, radius_m)
+    return SpatialFilter(bbox=box, near=centre)
+
+
+SpatialDep = Annotated[SpatialFilter, Depends(get_spatial_filter)]

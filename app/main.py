@@ -1,0 +1,75 @@
+"""Application factory. ``uvicorn app.main:app`` serves it with settings from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from app import __version__
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.networks import NetworkRegistry
+from app.routers import (
+    auth,
+    certifications,
+    equipment,
+    health,
+    imports,
+    regions,
+    teams,
+    volunteers,
+)
+from app.settings import Settings
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router, auth.router, regions.router, teams.router, volunteers.router,
+    certifications.router, equipment.router, imports.router,
+)
+
+DESCRIPTION = """
+Backend of a **4-minute rescue circle** (4分钟救护圈): certified volunteers and AED /
+first-aid equipment, ranked by real walking time over OpenStreetMap street networks.
+
+* Every location input is `{lon, lat, crs}` with `crs` one of `wgs84`, `gcj02`, `bd09`;
+  responses take `?crs=`.
+* Errors are RFC 9457 `application/problem+json` with `errors: [{field, message}]`.
+* Street network data © OpenStreetMap contributors (ODbL).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, spatialite_library=settings.spatialite_library)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Rescue Circle", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.networks = NetworkRegistry()
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def api_routes() -> list[APIRoute]:
+    """Every operation the app serves, with its full path (for checks that walk routes)."""
+    return [route for router in ROUTERS for route in router.routes
+            if isinstance(route, APIRoute)]
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn app.main:app` asks for `app`; build it then, not at import time.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,80 @@
+"""Equipment registry: AEDs, first-aid kits, reserve centres and equipment points."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from app.deps import DbSession, PageDep, ResponseCrs, SettingsDep, SpatialDep, allow
+from app.errors import Conflict, NotFound, problem_responses
+from app.geo.crs import Crs
+from app.models import EquipmentPoint
+from app.models.equipment import EquipmentKind, EquipmentStatus
+from app.schemas.common import Page
+from app.schemas.equipment import EquipmentCreate, EquipmentRead, EquipmentUpdate
+from app.security import ADMIN_ROLES, READ_ROLES, Principal
+from app.services import equipment as service
+from app.services.pagination import paginate
+from app.services.scope import get_scoped
+
+router = APIRouter(prefix="/v1/equipment", tags=["equipment"])
+
+Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
+Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
+
+
+@router.get("", operation_id="list_equipment", response_model=Page[EquipmentRead],
+            responses=problem_responses(NotFound))
+def list_equipment(
+    session: DbSession, principal: Reader, page: PageDep, area: SpatialDep,
+    settings: SettingsDep, crs: ResponseCrs = Crs.wgs84,
+    region: Annotated[str | None, Query(description="Only this region code and its subtree.",
+                                        examples=["120101"])] = None,
+    kind: Annotated[EquipmentKind | None, Query(description="Only this kind.",
+                                                examples=["aed"])] = None,
+    status_: Annotated[EquipmentStatus | None, Query(alias="status",
+                                                     description="Only this status.")] = None,
+) -> Page[EquipmentRead]:
+    stmt = service.list_equipment_query(
+        session, principal, region_code=region, kind=kind.value if kind else None,
+        status=status_.value if status_ else None, bbox=area.bbox, near=area.near)
+    items, total = paginate(session, stmt, limit=page.limit, offset=page.offset)
+    return Page(items=service.equipment_reads(session, items, crs,
+                                              reminder_days=settings.expiry_reminder_days),
+                total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("", operation_id="create_equipment", response_model=EquipmentRead,
+             status_code=status.HTTP_201_CREATED, responses=problem_responses(NotFound, Conflict))
+def create_equipment(data: EquipmentCreate, session: DbSession, principal: Admin,
+                     settings: SettingsDep, crs: ResponseCrs = Crs.wgs84) -> EquipmentRead:
+    equipment = service.create_equipment(session, data, principal=principal)
+    return service.equipment_reads(session, [equipment], crs,
+                                   reminder_days=settings.expiry_reminder_days)[0]
+
+
+@router.get("/{equipment_id}", operation_id="get_equipment", response_model=EquipmentRead,
+            responses=problem_responses(NotFound))
+def get_equipment(equipment_id: int, session: DbSession, principal: Reader,
+                  settings: SettingsDep, crs: ResponseCrs = Crs.wgs84) -> EquipmentRead:
+    equipment = get_scoped(session, EquipmentPoint, equipment_id, principal,
+                           entity="equipment", field="equipment_id")
+    return service.equipment_reads(session, [equipment], crs,
+                                   reminder_days=settings.expiry_reminder_days)[0]
+
+
+@router.patch("/{equipment_id}", operation_id="update_equipment", response_model=EquipmentRead,
+              responses=problem_responses(NotFound, Conflict))
+def update_equipment(equipment_id: int, data: EquipmentUpdate, session: DbSession,
+                     principal: Admin, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
+                     ) -> EquipmentRead:
+    equipment = service.update_equipment(session, equipment_id, data, principal=principal)
+    return service.equipment_reads(session, [equipment], crs,
+                                   reminder_days=settings.expiry_reminder_days)[0]
+
+
+@router.delete("/{equipment_id}", operation_id="delete_equipment",
+               status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(NotFound))
+def delete_equipment(equipment_id: int, session: DbSession, principal: Admin) -> None:
+    service.delete_equipment(session, equipment_id, principal=principal)

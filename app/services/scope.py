@@ -1,0 +1,70 @@
+"""Area scope: a console principal sees and changes only what lies in its region subtree;
+a volunteer only itself. Out-of-scope objects answer 404, exactly like missing ones."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound, not_found
+from app.models import Region
+from app.security import Principal, Role
+
+ModelT = TypeVar("ModelT")
+
+
+def regions_in_scope(principal: Principal) -> Select[tuple[int]]:
+    """Ids of the regions the principal may see (its region and everything below)."""
+    if principal.region_path is None:
+        return select(Region.id).where(Region.id.is_(None))
+    return select(Region.id).where(Region.path.startswith(principal.region_path,
+                                                          autoescape=True))
+
+
+def region_filter(region_id_column: Any, principal: Principal) -> ColumnElement[bool]:
+    return region_id_column.in_(regions_in_scope(principal))
+
+
+def region_path_in_scope(path: str, principal: Principal) -> bool:
+    return principal.region_path is not None and path.startswith(principal.region_path)
+
+
+def get_scoped(session: Session, model: type[ModelT], object_id: int, principal: Principal,
+               *, entity: str, field: str = "id") -> ModelT:
+    """Load an object owned by a region (``model.region_id``), or 404 if unknown or out of
+    scope. Volunteers never reach this: their routes address ``me``."""
+    obj = session.get(model, object_id)
+    if obj is None or principal.role is Role.volunteer:
+        raise not_found(entity, object_id, field=field)
+    region = session.get(Region, obj.region_id)  # type: ignore[attr-defined]
+    if region is None or not region_path_in_scope(region.path, principal):
+        raise not_found(entity, object_id, field=field)
+    return obj
+
+
+def region_by_code_in_scope(session: Session, code: str, principal: Principal, *,
+                            field: str) -> Region:
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None or not region_path_in_scope(region.path, principal):
+        raise NotFound(f"region {code} does not exist", field=field)
+    return region
+
+
+def region_by_id_in_scope(session: Session, region_id: int, principal: Principal, *,
+                          field: str) -> Region:
+    region = session.get(Region, region_id)
+    if region is None or not region_path_in_scope(region.path, principal):
+        raise NotFound(f"region {region_id} does not exist", field=field)
+    return region
+
+
+def subtree_filter(session: Session, region_id_column: Any, code: str | None,
+                   principal: Principal, *, field: str = "region") -> ColumnElement[bool] | None:
+    """``region_id_column`` inside the subtree of region ``code`` (which must be in scope)."""
+    if code is None:
+        return None
+    path = region_by_code_in_scope(session, code, principal, field=field).path
+    return region_id_column.in_(
+        select(Region.id).where(Region.path.startswith(path, autoescape=True)))

@@ -1,0 +1,68 @@
+"""Service configuration: one class, read from ``RESCUE_*`` environment variables.
+
+The settings object is built by the caller (``create_app(settings)``, the CLI) and passed
+down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-development-only-secret-key"
+DEFAULT_DATABASE_URL = "sqlite:///var/rescue-circle.sqlite3"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from outside."""
+
+    model_config = SettingsConfigDict(env_prefix="RESCUE_", extra="ignore")
+
+    env: Environment = Field(
+        Environment.development,
+        description="development or production; production refuses unsafe defaults.",
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///path (SpatiaLite) or postgresql+psycopg://...",
+    )
+    secret_key: str = Field(DEFAULT_SECRET_KEY, description="HMAC key that signs bearer tokens.")
+    token_ttl_s: int = Field(12 * 3600, gt=0, description="Lifetime of issued tokens.")
+    spatialite_library: str = Field(
+        "mod_spatialite", description="Name or path of the SpatiaLite loadable extension."
+    )
+    data_dir: Path = Field(Path("var"), description="Where networks and local state live.")
+
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com", description="Base URL of WeChat's jscode2session API."
+    )
+    wechat_app_id: str = Field("", description="Mini-program app id.")
+    wechat_app_secret: str = Field("", description="Mini-program app secret.")
+    wechat_timeout_s: float = Field(5.0, gt=0, description="Timeout of calls to WeChat.")
+
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed password sign-ins before a user is throttled."
+    )
+    login_lockout_s: int = Field(
+        300, ge=1, description="How long a throttled user must wait after too many failures."
+    )
+    expiry_reminder_days: int = Field(
+        61, ge=1, description="Owners are reminded this many days before pads/battery expire."
+    )
+    max_page_size: int = Field(200, ge=1, description="Largest `limit` a list accepts.")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        weak = self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
+        if self.env is Environment.production and weak:
+            raise ValueError("RESCUE_SECRET_KEY must be set to a random value of at least 32 "
+                             "characters in production")
+        return self

@@ -1,0 +1,80 @@
+"""Bridge between ORM geometry columns and API points, and spatial filters for both dialects.
+
+Spatial SQL is kept to index-backed prefilters plus one exact test; walking time is never
+computed in SQL (that is app.geo's job).
+"""
+
+from __future__ import annotations
+
+import math
+
+from geoalchemy2 import WKBElement, WKTElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.geo.crs import Crs, from_wgs84, to_wgs84
+from app.models.base import SRID_WGS84
+from app.schemas.common import BBox, PointIn, PointOut
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def point_element(point: PointIn) -> WKTElement:
+    """The caller's point, converted once to WGS-84, as a value for a geometry column."""
+    lon, lat = to_wgs84(point.lon, point.lat, point.crs)
+    return WKTElement(f"POINT({lon!r} {lat!r})", srid=SRID_WGS84)
+
+
+def wgs84_lonlat(geometry: WKBElement) -> tuple[float, float]:
+    shape = to_shape(geometry)
+    assert isinstance(shape, Point)  # columns are typed POINT; a violation is our bug
+    return shape.x, shape.y
+
+
+def point_out(geometry: WKBElement | None, crs: Crs) -> PointOut | None:
+    if geometry is None:
+        return None
+    lon, lat = from_wgs84(*wgs84_lonlat(geometry), crs)
+    return PointOut(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
+
+
+def radius_bbox(lon: float, lat: float, radius_m: float) -> BBox:
+    """A box that surely contains the circle (used only as an index prefilter)."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return BBox(min_lon=max(lon - dlon, -180), min_lat=max(lat - dlat, -90),
+                max_lon=min(lon + dlon, 180), max_lat=min(lat + dlat, 90))
+
+
+def within_bbox(column: InstrumentedAttribute, box: BBox, *, dialect: str) -> ColumnElement[bool]:
+    """Rows whose point lies in ``box``, answered from the spatial index on both dialects."""
+    if dialect == "sqlite":
+        table = column.class_.__tablename__
+        index = f"idx_{table}_{column.key}"  # SpatiaLite's R*Tree virtual table
+        candidates = (
+            select(literal_column("pkid"))
+            .select_from(text(index))
+            .where(text("xmin <= :max_lon AND xmax >= :min_lon AND ymin <= :max_lat "
+                        "AND ymax >= :min_lat").bindparams(**box.model_dump()))
+        )
+        pk = column.class_.__mapper__.primary_key[0]
+        return and_(pk.in_(candidates),
+                    func.MbrWithin(column, func.BuildMbr(box.min_lon, box.min_lat,
+                                                         box.max_lon, box.max_lat, SRID_WGS84)))
+    envelope = func.ST_MakeEnvelope(box.min_lon, box.min_lat, box.max_lon, box.max_lat,
+                                    SRID_WGS84)
+    return func.ST_Intersects(column, envelope)
+
+
+def within_radius(column: InstrumentedAttribute, lon: float, lat: float, radius_m: float, *,
+                  dialect: str) -> ColumnElement[bool]:
+    """Rows within ``radius_m`` great-circle metres: an index prefilter, then the exact test."""
+    prefilter = within_bbox(column, radius_bbox(lon, lat, radius_m), dialect=dialect)
+    centre = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", SRID_WGS84)
+    if dialect == "sqlite":
+        distance = func.ST_Distance(column, centre, 1)  # 1: on the ellipsoid, in metres
+    else:
+        distance = func.ST_DistanceSphere(column, centre)
+    return and_(prefilter, distance <= radius_m)

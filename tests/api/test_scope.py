@@ -1,0 +1,89 @@
+"""Scope isolation: a district admin of A gets 404 on every object of B, for every route
+with an id; lists never show B's objects."""
+
+from __future__ import annotations
+
+import re
+
+from app.main import api_routes
+from app.security import Role
+from tests.conftest import auth
+from tests.factories import make_aed, make_area, make_certification, make_team, make_volunteer
+
+# Valid bodies, so that only the scope can refuse them.
+PATCH_BODIES = {
+    "/v1/certifications/{certification_id}": {"issuer": "renamed"},
+}
+
+
+def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
+    area = make_area(session)
+    volunteer_b = make_volunteer(session, area.community_b, 2)
+    ids = {
+        "region_id": area.community_b.id,
+        "team_id": make_team(session, area.community_b).id,
+        "volunteer_id": volunteer_b.id,
+        "certification_id": make_certification(session, volunteer_b).id,
+        "equipment_id": make_aed(session, area.community_b, 1).id,
+    }
+    headers = auth(Role.district_admin, region_id=area.district_a.id)
+    checked = 0
+    for route in api_routes():
+        params = re.findall(r"{(\w+)}", route.path)
+        if not params or not all(p in ids for p in params):
+            continue
+        path = route.path.format(**ids)
+        for method in route.methods:
+            body = PATCH_BODIES.get(route.path, {"name": "renamed"}) if method == "PATCH" \
+                else None
+            response = client.request(method, path, headers=headers, json=body)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            checked += 1
+    # every resource has get, patch and delete by id
+    assert checked >= 15
+
+    # ... and B's objects are still there and unchanged for B's own admin
+    headers_b = auth(Role.district_admin, region_id=area.district_b.id)
+    assert client.get(f"/v1/volunteers/{volunteer_b.id}", headers=headers_b).status_code == 200
+    assert client.get(f"/v1/equipment/{ids['equipment_id']}",
+                      headers=headers_b).json()["name"] == "AED 1"
+
+
+def test_lists_show_only_the_scope(client, session):
+    area = make_area(session)
+    make_volunteer(session, area.community_a, 1)
+    make_volunteer(session, area.community_b, 2)
+    make_aed(session, area.community_a, 1)
+    make_aed(session, area.community_b, 2)
+    headers = auth(Role.district_admin, region_id=area.district_a.id)
+    volunteers = client.get("/v1/volunteers", headers=headers).json()
+    assert [v["region_id"] for v in volunteers["items"]] == [area.community_a.id]
+    assert volunteers["total"] == 1
+    equipment = client.get("/v1/equipment", headers=headers).json()
+    assert [e["name"] for e in equipment["items"]] == ["AED 1"]
+    regions = client.get("/v1/regions", headers=headers).json()
+    assert {r["code"] for r in regions["items"]} == {"tj-a", "tj-a-1"}
+    city = auth(Role.city_admin, region_id=area.city.id)
+    assert client.get("/v1/volunteers", headers=city).json()["total"] == 2
+
+
+def test_cannot_create_in_another_scope(client, session):
+    area = make_area(session)
+    headers = auth(Role.district_admin, region_id=area.district_a.id)
+    response = client.post("/v1/volunteers", headers=headers, json={
+        "name": "越界", "phone": "13900000001", "region_code": area.community_b.code})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "region_code"
+    city = auth(Role.city_admin, region_id=area.city.id)
+    assert client.get("/v1/volunteers", headers=city).json()["total"] == 0
+
+
+def test_volunteer_sees_only_itself(client, session):
+    area = make_area(session)
+    me = make_volunteer(session, area.community_a, 1)
+    other = make_volunteer(session, area.community_a, 2)
+    headers = auth(Role.volunteer, volunteer_id=me.id)
+    assert client.get("/v1/volunteers/me", headers=headers).json()["id"] == me.id
+    assert client.get("/v1/volunteers", headers=headers).status_code == 403
+    assert client.get(f"/v1/volunteers/{other.id}", headers=headers).status_code == 403
