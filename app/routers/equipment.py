@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -10,6 +11,7 @@ from app.deps import DbSession, PageDep, ResponseCrs, SettingsDep, SpatialDep, a
 from app.errors import Conflict, NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models import EquipmentPoint
+from app.models.base import utcnow
 from app.models.equipment import EquipmentKind, EquipmentStatus
 from app.schemas.common import Page
 from app.schemas.equipment import EquipmentCreate, EquipmentRead, EquipmentUpdate
@@ -35,10 +37,16 @@ def list_equipment(
                                                 examples=["aed"])] = None,
     status_: Annotated[EquipmentStatus | None, Query(alias="status",
                                                      description="Only this status.")] = None,
+    expiring_within_days: Annotated[int | None, Query(
+        ge=0, le=3650, description="Only equipment whose pads or battery expire within this "
+        "many days (or already have): the owners' reminder list.", examples=[61])] = None,
 ) -> Page[EquipmentRead]:
+    expiring_before = (utcnow().date() + timedelta(days=expiring_within_days)
+                       if expiring_within_days is not None else None)
     stmt = service.list_equipment_query(
         session, principal, region_code=region, kind=kind.value if kind else None,
-        status=status_.value if status_ else None, bbox=area.bbox, near=area.near)
+        status=status_.value if status_ else None, bbox=area.bbox, near=area.near,
+        expiring_before=expiring_before)
     items, total = paginate(session, stmt, limit=page.limit, offset=page.offset)
     return Page(items=service.equipment_reads(session, items, crs,
                                               reminder_days=settings.expiry_reminder_days),

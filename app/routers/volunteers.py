@@ -13,6 +13,7 @@ from app.models import Volunteer
 from app.models.volunteer import Skill, VolunteerStatus
 from app.schemas.common import Page
 from app.schemas.volunteer import (
+    CertificationRead,
     VolunteerCreate,
     VolunteerRead,
     VolunteerSelfUpdate,
@@ -73,6 +74,13 @@ def get_me(session: DbSession, principal: Self, crs: ResponseCrs = Crs.wgs84) ->
 def update_me(data: VolunteerSelfUpdate, session: DbSession, principal: Self,
               crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
     return _one(session, service.update_self(session, principal.volunteer_id, data), crs)
+
+
+@router.get("/me/certifications", operation_id="list_my_certifications",
+            response_model=list[CertificationRead], responses=problem_responses(NotFound))
+def list_my_certifications(session: DbSession, principal: Self) -> list[CertificationRead]:
+    volunteer = service.get_self(session, principal.volunteer_id)
+    return [service.certification_read(c) for c in service.certifications_of(session, volunteer)]
 
 
 @router.get("/{volunteer_id}", operation_id="get_volunteer", response_model=VolunteerRead,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable
@@ -82,6 +82,7 @@ def delete_equipment(session: Session, equipment_id: int, *, principal: Principa
 def list_equipment_query(
     session: Session, principal: Principal, *, region_code: str | None, kind: str | None,
     status: str | None, bbox: BBox | None, near: tuple[float, float, float] | None,
+    expiring_before: date | None = None,
 ) -> Select:
     dialect = session.get_bind().dialect.name
     stmt = select(EquipmentPoint).where(region_filter(EquipmentPoint.region_id, principal))
@@ -92,6 +93,9 @@ def list_equipment_query(
         stmt = stmt.where(EquipmentPoint.kind == kind)
     if status is not None:
         stmt = stmt.where(EquipmentPoint.status == status)
+    if expiring_before is not None:
+        stmt = stmt.where(or_(EquipmentPoint.pads_expire_on <= expiring_before,
+                              EquipmentPoint.battery_expires_on <= expiring_before))
     if bbox is not None:
         stmt = stmt.where(within_bbox(EquipmentPoint.location, bbox, dialect=dialect))
     if near is not None:

@@ -265,6 +265,12 @@ def list_certifications_query(
     return stmt.order_by(Certification.expires_at, Certification.id)
 
 
+def certifications_of(session: Session, volunteer: Volunteer) -> list[Certification]:
+    return list(session.scalars(select(Certification)
+                                .where(Certification.volunteer_id == volunteer.id)
+                                .order_by(Certification.expires_at.desc())))
+
+
 def certification_read(certification: Certification) -> CertificationRead:
     read = CertificationRead.model_validate(
         {**{k: getattr(certification, k) for k in CertificationRead.model_fields

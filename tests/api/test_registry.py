@@ -92,6 +92,10 @@ def test_qualification_follows_valid_certificates(client, session):
     qualified = client.get("/v1/volunteers?skill=cpr", headers=headers).json()["items"]
     assert [v["id"] for v in qualified] == [valid.id]
     assert qualified[0]["qualified_skills"] == ["aed", "cpr"]
+    mine = client.get("/v1/volunteers/me/certifications",
+                      headers=auth(Role.volunteer, volunteer_id=valid.id)).json()
+    assert sorted(c["skill"] for c in mine) == ["aed", "cpr"]
+    assert all(c["valid_now"] for c in mine)
     lapsed_read = client.get(f"/v1/volunteers/{lapsed.id}", headers=headers).json()
     assert lapsed_read["qualified_skills"] == []
     certificates = Page[CertificationRead].model_validate(
@@ -130,6 +134,8 @@ def test_equipment_readiness_and_reminders(client, session):
     assert read(soon).expiry_reminders == [
         f"pads expire on {(today + timedelta(days=30)).isoformat()}"]
     assert read(usable).expiry_reminders == []
+    reminders = client.get("/v1/equipment?expiring_within_days=61", headers=headers).json()
+    assert {e["id"] for e in reminders["items"]} == {expired.id, soon.id}
     out = client.patch(f"/v1/equipment/{usable.id}", headers=headers,
                        json={"status": "out_of_service"}).json()
     assert out["readiness"] == {**out["readiness"], "state": "not_usable",
