@@ -12,12 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import writer_bind
+from app.db import transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
 from app.geo.crs import Crs, to_wgs84
 from app.models import Region
 from app.schemas.common import BBox
-from app.security import InvalidToken, Principal, Role, read_token
+from app.security import ADMIN_ROLES, READ_ROLES, InvalidToken, Principal, Role, read_token
 from app.settings import Settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,16 +31,9 @@ def get_session(request: Request) -> Iterator[Session]:
     """One session per request. It commits when the route returns, before the response is
     sent (``scope="function"`` below), so an acknowledged write is never lost; services only
     flush. Any exception rolls the whole request back: no half-written change."""
-    factory = request.app.state.sessionmaker
-    engine = request.app.state.engine
-    bind = engine if request.method in _SAFE_METHODS else writer_bind(engine)
-    with factory(bind=bind) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with transaction(request.app.state.sessionmaker,
+                     write=request.method not in _SAFE_METHODS) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -110,6 +103,11 @@ def allow(*roles: Role) -> Allow:
 
 
 PUBLIC = Allow(roles=frozenset(), public=True)
+
+# The usual permissions, declared once.
+Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
+Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
+SelfVolunteer = Annotated[Principal, Depends(allow(Role.volunteer))]
 
 
 @dataclass(frozen=True)

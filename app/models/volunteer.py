@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin, UTCDateTime, point_type
@@ -116,3 +124,8 @@ class Certification(TimestampMixin, Base):
 
     def is_valid_at(self, moment: datetime) -> bool:
         return self.issued_at <= moment < self.expires_at
+
+    @classmethod
+    def valid_at(cls, moment: datetime) -> ColumnElement[bool]:
+        """SQL twin of ``is_valid_at``."""
+        return and_(cls.issued_at <= moment, cls.expires_at > moment)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.deps import DbSession, PageDep, allow
+from app.deps import Admin, DbSession, PageDep, Reader
 from app.errors import Conflict, NotFound, problem_responses
 from app.models.volunteer import Skill
 from app.schemas.common import Page
 from app.schemas.volunteer import CertificationCreate, CertificationRead, CertificationUpdate
-from app.security import ADMIN_ROLES, READ_ROLES, Principal
 from app.services import volunteers as service
 from app.services.pagination import paginate
 
 router = APIRouter(prefix="/v1/certifications", tags=["certifications"])
-
-Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 
 
 @router.get("", operation_id="list_certifications", response_model=Page[CertificationRead],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.deps import DbSession, PageDep, ResponseCrs, SettingsDep, SpatialDep, allow
+from app.deps import Admin, DbSession, PageDep, Reader, ResponseCrs, SettingsDep, SpatialDep
 from app.errors import Conflict, NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models import EquipmentPoint
@@ -15,15 +15,11 @@ from app.models.base import utcnow
 from app.models.equipment import EquipmentKind, EquipmentStatus
 from app.schemas.common import Page
 from app.schemas.equipment import EquipmentCreate, EquipmentRead, EquipmentUpdate
-from app.security import ADMIN_ROLES, READ_ROLES, Principal
 from app.services import equipment as service
 from app.services.pagination import paginate
 from app.services.scope import get_scoped
 
 router = APIRouter(prefix="/v1/equipment", tags=["equipment"])
-
-Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 
 
 @router.get("", operation_id="list_equipment", response_model=Page[EquipmentRead],

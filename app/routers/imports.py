@@ -7,15 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
-from app.deps import DbSession, allow
+from app.deps import Admin, DbSession
 from app.errors import BadRequest, NotFound, problem_responses
 from app.schemas.common import FieldErrorOut, OutputModel
-from app.security import ADMIN_ROLES, Principal
 from app.services.bulk_import import MAX_ROWS, ImportFormat, ImportKind, import_rows
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 
 MAX_BYTES = 20 * 1024 * 1024
 _MEDIA_TYPES = {"text/csv": ImportFormat.csv, "application/geo+json": ImportFormat.geojson,

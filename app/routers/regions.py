@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.deps import DbSession, PageDep, allow
+from app.deps import Admin, DbSession, PageDep, Reader
 from app.errors import Conflict, NotFound, problem_responses
 from app.models import Region
 from app.models.region import RegionLevel
 from app.schemas.common import Page
 from app.schemas.region import RegionCreate, RegionRead, RegionSummary, RegionUpdate
-from app.security import ADMIN_ROLES, READ_ROLES, Principal
 from app.services import regions as service
 from app.services.pagination import paginate
 from app.services.scope import region_by_code_in_scope, region_by_id_in_scope
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
-
-Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 
 
 def region_read(region: Region, children: list[Region] | None = None) -> RegionRead:

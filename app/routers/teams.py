@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.deps import DbSession, PageDep, allow
+from app.deps import Admin, DbSession, PageDep, Reader
 from app.errors import Conflict, NotFound, problem_responses
 from app.models import Team
 from app.models.volunteer import TeamKind
 from app.schemas.common import Page
 from app.schemas.team import TeamCreate, TeamRead, TeamUpdate
-from app.security import ADMIN_ROLES, READ_ROLES, Principal
 from app.services import teams as service
 from app.services.pagination import paginate
 from app.services.scope import get_scoped
 
 router = APIRouter(prefix="/v1/teams", tags=["teams"])
 
-Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 RegionQuery = Annotated[str | None, Query(description="Only this region code and its subtree.",
                                           examples=["120101"])]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.deps import DbSession, PageDep, ResponseCrs, SpatialDep, allow
+from app.deps import Admin, DbSession, PageDep, Reader, ResponseCrs, SelfVolunteer, SpatialDep
 from app.errors import Conflict, NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models import Volunteer
@@ -19,16 +19,11 @@ from app.schemas.volunteer import (
     VolunteerSelfUpdate,
     VolunteerUpdate,
 )
-from app.security import ADMIN_ROLES, READ_ROLES, Principal, Role
 from app.services import volunteers as service
 from app.services.pagination import paginate
 from app.services.scope import get_scoped
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
-
-Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
-Self = Annotated[Principal, Depends(allow(Role.volunteer))]
 
 
 def _one(session: DbSession, volunteer: Volunteer, crs: Crs) -> VolunteerRead:
@@ -65,20 +60,21 @@ def create_volunteer(data: VolunteerCreate, session: DbSession, principal: Admin
 
 @router.get("/me", operation_id="get_my_volunteer", response_model=VolunteerRead,
             responses=problem_responses(NotFound))
-def get_me(session: DbSession, principal: Self, crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
+def get_me(session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = Crs.wgs84
+           ) -> VolunteerRead:
     return _one(session, service.get_self(session, principal.volunteer_id), crs)
 
 
 @router.patch("/me", operation_id="update_my_volunteer", response_model=VolunteerRead,
               responses=problem_responses(NotFound))
-def update_me(data: VolunteerSelfUpdate, session: DbSession, principal: Self,
+def update_me(data: VolunteerSelfUpdate, session: DbSession, principal: SelfVolunteer,
               crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
     return _one(session, service.update_self(session, principal.volunteer_id, data), crs)
 
 
 @router.get("/me/certifications", operation_id="list_my_certifications",
             response_model=list[CertificationRead], responses=problem_responses(NotFound))
-def list_my_certifications(session: DbSession, principal: Self) -> list[CertificationRead]:
+def list_my_certifications(session: DbSession, principal: SelfVolunteer) -> list[CertificationRead]:
     volunteer = service.get_self(session, principal.volunteer_id)
     return [service.certification_read(c) for c in service.certifications_of(session, volunteer)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,6 +36,13 @@ CrsField = Annotated[Crs, Field(
                 "AMap) or `bd09` (Baidu).",
     examples=["gcj02"],
 )]
+
+
+class Timestamps(OutputModel):
+    created_at: datetime = Field(description="Creation time, UTC.",
+                                 examples=["2026-11-23T08:00:00Z"])
+    updated_at: datetime = Field(description="Last change, UTC.",
+                                 examples=["2026-11-23T08:00:00Z"])
 
 
 class PointIn(InputModel):

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from app.models.equipment import Access, EquipmentKind, EquipmentSource, EquipmentStatus
-from app.schemas.common import InputModel, OutputModel, PointIn, PointOut
+from app.schemas.common import InputModel, OutputModel, PointIn, PointOut, Timestamps
 from app.services.readiness import Readiness, opening_hours_error
 
 OPENING_HOURS_DOC = ("Opening hours in OpenStreetMap `opening_hours` syntax; `24/7` when "
@@ -105,7 +105,7 @@ class ReadinessRead(OutputModel):
                                    examples=["2026-11-23T08:00:00Z"])
 
 
-class EquipmentRead(OutputModel):
+class EquipmentRead(Timestamps):
     id: int = Field(description="Equipment id.", examples=[7])
     kind: EquipmentKind = Field(description="Kind.", examples=["aed"])
     name: str = Field(description="Name.", examples=["小白楼地铁站B口AED"])
@@ -135,7 +135,3 @@ class EquipmentRead(OutputModel):
     readiness: ReadinessRead = Field(description="Derived readiness with reasons.")
     expiry_reminders: list[str] = Field(description="Expiries within two months, for the "
                                         "owner.", examples=[["pads expire on 2026-12-31"]])
-    created_at: datetime = Field(description="Creation time, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
-    updated_at: datetime = Field(description="Last change, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -11,7 +10,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 
 from app.geo.crs import Crs
 from app.models.region import RegionLevel
-from app.schemas.common import InputModel, OutputModel
+from app.schemas.common import InputModel, OutputModel, Timestamps
 
 CODE = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
              description="Stable code of the region (e.g. the administrative division code).",
@@ -86,7 +85,7 @@ class RegionUpdate(InputModel):
     _known_timezone = field_validator("timezone")(RegionCreate._known_timezone.__func__)
 
 
-class RegionRead(OutputModel):
+class RegionRead(Timestamps):
     id: int = Field(description="Region id.", examples=[17])
     code: str = Field(description="Region code.", examples=["120101001"])
     name: str = Field(description="Display name.", examples=["小白楼街道"])
@@ -104,10 +103,6 @@ class RegionRead(OutputModel):
     children: list[RegionSummary] | None = Field(
         None, description="Direct children (single-region reads with `?children=true`).",
         examples=[[{"id": 18, "code": "120101002", "name": "五大道街道", "level": "community"}]])
-    created_at: datetime = Field(description="Creation time, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
-    updated_at: datetime = Field(description="Last change, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
 
 
 class RegionSummary(OutputModel):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from app.models.volunteer import TeamKind
-from app.schemas.common import InputModel, OutputModel
+from app.schemas.common import InputModel, Timestamps
 
 TEAM_NAME = Field(min_length=1, max_length=200, description="Team name, unique in its region.",
                   examples=["小白楼街道社区急救志愿队"])
@@ -31,13 +29,9 @@ class TeamUpdate(InputModel):
                                   examples=[12])
 
 
-class TeamRead(OutputModel):
+class TeamRead(Timestamps):
     id: int = Field(description="Team id.", examples=[3])
     name: str = Field(description="Team name.", examples=["小白楼街道社区急救志愿队"])
     kind: TeamKind = Field(description="Team kind.", examples=["community"])
     region_id: int = Field(description="Region id.", examples=[17])
     leader_id: int | None = Field(description="Leading volunteer's id.", examples=[12])
-    created_at: datetime = Field(description="Creation time, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
-    updated_at: datetime = Field(description="Last change, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from app.models.volunteer import RoleTag, Skill, VolunteerStatus
-from app.schemas.common import InputModel, OutputModel, PointIn, PointOut
+from app.schemas.common import InputModel, OutputModel, PointIn, PointOut, Timestamps
 
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
 
@@ -74,7 +74,7 @@ class VolunteerSelfUpdate(InputModel):
     duty_location: PointIn | None = DUTY
 
 
-class VolunteerRead(OutputModel):
+class VolunteerRead(Timestamps):
     id: int = Field(description="Volunteer id.", examples=[12])
     name: str = Field(description="Full name.", examples=["张伟"])
     phone_masked: str = Field(description="Masked mobile number.", examples=["138****1234"])
@@ -88,10 +88,6 @@ class VolunteerRead(OutputModel):
     duty_location: PointOut | None = Field(description="Duty anchor point.")
     wechat_bound: bool = Field(description="Whether a WeChat account is bound.",
                                examples=[True])
-    created_at: datetime = Field(description="Creation time, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
-    updated_at: datetime = Field(description="Last change, UTC.",
-                                 examples=["2026-11-23T08:00:00Z"])
 
 
 class CertificationCreate(InputModel):

@@ -18,8 +18,7 @@ from app.services.readiness import assess, expiry_reminders
 from app.services.scope import (
     get_scoped,
     region_by_code_in_scope,
-    region_filter,
-    subtree_filter,
+    visible,
 )
 from app.spatial import point_element, point_out, within_bbox, within_radius
 
@@ -85,10 +84,8 @@ def list_equipment_query(
     expiring_before: date | None = None,
 ) -> Select:
     dialect = session.get_bind().dialect.name
-    stmt = select(EquipmentPoint).where(region_filter(EquipmentPoint.region_id, principal))
-    if (in_subtree := subtree_filter(session, EquipmentPoint.region_id, region_code,
-                                     principal)) is not None:
-        stmt = stmt.where(in_subtree)
+    stmt = select(EquipmentPoint).where(visible(session, EquipmentPoint.region_id, principal,
+                                                within_code=region_code))
     if kind is not None:
         stmt = stmt.where(EquipmentPoint.kind == kind)
     if status is not None:

@@ -60,11 +60,12 @@ def region_by_id_in_scope(session: Session, region_id: int, principal: Principal
     return region
 
 
-def subtree_filter(session: Session, region_id_column: Any, code: str | None,
-                   principal: Principal, *, field: str = "region") -> ColumnElement[bool] | None:
-    """``region_id_column`` inside the subtree of region ``code`` (which must be in scope)."""
-    if code is None:
-        return None
-    path = region_by_code_in_scope(session, code, principal, field=field).path
+def visible(session: Session, region_id_column: Any, principal: Principal, *,
+            within_code: str | None = None, field: str = "region") -> ColumnElement[bool]:
+    """Rows owned by a region in the principal's scope and, when ``within_code`` is given,
+    inside that region's subtree (the region itself must be in scope, else 404)."""
+    if within_code is None:
+        return region_filter(region_id_column, principal)
+    path = region_by_code_in_scope(session, within_code, principal, field=field).path
     return region_id_column.in_(
         select(Region.id).where(Region.path.startswith(path, autoescape=True)))

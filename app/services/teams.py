@@ -9,12 +9,7 @@ from app.errors import Unprocessable
 from app.models import Region, Team, Volunteer
 from app.schemas.team import TeamCreate, TeamUpdate
 from app.security import Principal
-from app.services.scope import (
-    get_scoped,
-    region_by_code_in_scope,
-    region_filter,
-    subtree_filter,
-)
+from app.services.scope import get_scoped, region_by_code_in_scope, visible
 
 
 def _check_leader(session: Session, leader_id: int | None, team_region: Region,
@@ -61,9 +56,8 @@ def delete_team(session: Session, team_id: int, *, principal: Principal) -> None
 
 def list_teams_query(session: Session, principal: Principal, *, region_code: str | None,
                      kind: str | None) -> Select:
-    stmt = select(Team).where(region_filter(Team.region_id, principal))
-    if (in_subtree := subtree_filter(session, Team.region_id, region_code, principal)) is not None:
-        stmt = stmt.where(in_subtree)
+    stmt = select(Team).where(visible(session, Team.region_id, principal,
+                                      within_code=region_code))
     if kind is not None:
         stmt = stmt.where(Team.kind == kind)
     return stmt.order_by(Team.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -28,8 +28,7 @@ from app.security import Principal, mask_phone
 from app.services.scope import (
     get_scoped,
     region_by_code_in_scope,
-    region_filter,
-    subtree_filter,
+    visible,
 )
 from app.spatial import point_element, point_out, within_bbox, within_radius
 
@@ -139,10 +138,8 @@ def list_volunteers_query(
     near: tuple[float, float, float] | None, at: datetime | None = None,
 ) -> Select:
     dialect = session.get_bind().dialect.name
-    stmt = select(Volunteer).where(region_filter(Volunteer.region_id, principal))
-    if (in_subtree := subtree_filter(session, Volunteer.region_id, region_code,
-                                     principal)) is not None:
-        stmt = stmt.where(in_subtree)
+    stmt = select(Volunteer).where(visible(session, Volunteer.region_id, principal,
+                                           within_code=region_code))
     if status is not None:
         stmt = stmt.where(Volunteer.status == status)
     if team_id is not None:
@@ -150,9 +147,8 @@ def list_volunteers_query(
     if skill is not None:
         moment = at or utcnow()
         stmt = stmt.where(Volunteer.id.in_(
-            select(Certification.volunteer_id).where(
-                Certification.skill == skill, Certification.issued_at <= moment,
-                Certification.expires_at > moment)))
+            select(Certification.volunteer_id).where(Certification.skill == skill,
+                                                     Certification.valid_at(moment))))
     if bbox is not None:
         stmt = stmt.where(or_(within_bbox(Volunteer.home_location, bbox, dialect=dialect),
                               within_bbox(Volunteer.duty_location, bbox, dialect=dialect)))
@@ -172,8 +168,7 @@ def qualified_skills(session: Session, volunteer_ids: Iterable[int], *,
     skills: dict[int, set[str]] = defaultdict(set)
     if ids:
         rows = session.execute(select(Certification.volunteer_id, Certification.skill).where(
-            Certification.volunteer_id.in_(ids), Certification.issued_at <= moment,
-            Certification.expires_at > moment))
+            Certification.volunteer_id.in_(ids), Certification.valid_at(moment)))
         for volunteer_id, skill in rows:
             skills[volunteer_id].add(skill)
     return {i: sorted(skills[i]) for i in ids}
@@ -246,20 +241,15 @@ def list_certifications_query(
 ) -> Select:
     now = utcnow()
     stmt = (select(Certification).join(Volunteer, Volunteer.id == Certification.volunteer_id)
-            .where(region_filter(Volunteer.region_id, principal)))
-    if (in_subtree := subtree_filter(session, Volunteer.region_id, region_code,
-                                     principal)) is not None:
-        stmt = stmt.where(in_subtree)
+            .where(visible(session, Volunteer.region_id, principal, within_code=region_code)))
     if volunteer_id is not None:
         stmt = stmt.where(Certification.volunteer_id == volunteer_id)
     if skill is not None:
         stmt = stmt.where(Certification.skill == skill)
-    valid_now = (Certification.issued_at <= now) & (Certification.expires_at > now)
+    valid_now = Certification.valid_at(now)
     if valid is not None:
         stmt = stmt.where(valid_now if valid else ~valid_now)
     if expiring_within_days is not None:
-        from datetime import timedelta
-
         stmt = stmt.where(valid_now,
                           Certification.expires_at <= now + timedelta(days=expiring_within_days))
     return stmt.order_by(Certification.expires_at, Certification.id)
