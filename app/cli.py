@@ -99,15 +99,23 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from app.demo import load_demo
+def cmd_import_osm(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services.osm_import import import_osm
 
     with transaction(_sessionmaker(settings)) as session:
-        summary = load_demo(session)
+        summary = import_osm(session, settings, Path(args.file), city_code=args.city,
+                             name=args.name, timezone=args.timezone)
     print(summary.describe())
-    print("admin token for the demo city (valid 12 h):")
-    print(issue_token(secret_key=settings.secret_key, role=Role.city_admin, subject="demo",
-                      region_id=summary.city_id, ttl_s=12 * 3600))
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app.demo import load_demo
+    from app.networks import NetworkRegistry
+
+    with transaction(_sessionmaker(settings)) as session:
+        summary = load_demo(session, NetworkRegistry(settings.data_dir), args.city)
+    print(summary.describe())
     return 0
 
 
@@ -153,7 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--partial", action="store_true", help="import the good rows anyway")
     imp.set_defaults(func=cmd_import)
 
-    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
+    osm = sub.add_parser("import-osm", help="import a city's walking network, AEDs and "
+                         "buildings from an OpenStreetMap extract (.osm.pbf or .osm)")
+    osm.add_argument("file")
+    osm.add_argument("--city", required=True, help="city region code (created if missing)")
+    osm.add_argument("--name", help="name of the city when it is created")
+    osm.add_argument("--timezone", default="Asia/Shanghai",
+                     help="IANA time zone of a new city (for opening hours)")
+    osm.set_defaults(func=cmd_import_osm)
+
+    demo = sub.add_parser("demo", help="place demo volunteers and AEDs on a city's imported "
+                          "network (idempotent)")
+    demo.add_argument("--city", required=True, help="code of a city with an imported network")
+    demo.set_defaults(func=cmd_demo)
 
     api = sub.add_parser("openapi", help="write the OpenAPI contract")
     api.add_argument("--out", default="openapi/openapi.json")

@@ -16,6 +16,7 @@ from app.db import transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
 from app.geo.crs import Crs, to_wgs84
 from app.models import Region
+from app.networks import NetworkRegistry
 from app.schemas.common import BBox
 from app.security import ADMIN_ROLES, READ_ROLES, InvalidToken, Principal, Role, read_token
 from app.settings import Settings
@@ -37,6 +38,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_networks(request: Request) -> NetworkRegistry:
+    return request.app.state.networks
+
+
+Networks = Annotated[NetworkRegistry, Depends(get_networks)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from /v1/auth/* or the CLI.")
@@ -142,7 +150,8 @@ class SpatialFilter:
     near: tuple[float, float, float] | None  # lon, lat, radius_m
 
 
-def _lonlat(text: str, field: str) -> tuple[float, float]:
+def lonlat_text(text: str, field: str) -> tuple[float, float]:
+    """Parse a ``lon,lat`` query value, naming ``field`` when it is wrong."""
     try:
         lon_text, lat_text = text.split(",")
         lon, lat = float(lon_text), float(lat_text)
@@ -177,9 +186,20 @@ def get_spatial_filter(
             box = BBox(min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
     centre = None
     if near is not None:
-        lon, lat = to_wgs84(*_lonlat(near, "near"), crs)
+        lon, lat = to_wgs84(*lonlat_text(near, "near"), crs)
         centre = (lon, lat, radius_m)
     return SpatialFilter(bbox=box, near=centre)
 
 
 SpatialDep = Annotated[SpatialFilter, Depends(get_spatial_filter)]
+
+
+# Query parameters shared by the walking-time endpoints.
+Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False,
+                             description="Longitude in `crs`.", examples=[117.2009])]
+Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False,
+                             description="Latitude in `crs`.", examples=[39.1336])]
+CrsQuery = Annotated[Crs, Query(description="Coordinate system of the input and of the "
+                                "answer: wgs84, gcj02 or bd09.", examples=["gcj02"])]
+SpeedQuery = Annotated[float | None, Query(gt=0, le=10, description="Walking speed, m/s "
+                                           "(default: the city's setting).", examples=[1.8])]

@@ -22,12 +22,13 @@ from app.routers import (
     regions,
     teams,
     volunteers,
+    walking,
 )
 from app.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
-    certifications.router, equipment.router, imports.router,
+    certifications.router, equipment.router, imports.router, walking.router,
 )
 
 DESCRIPTION = """
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.networks = NetworkRegistry()
+    app.state.networks = NetworkRegistry(settings.data_dir)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

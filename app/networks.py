@@ -1,24 +1,152 @@
-"""The walking networks the service holds, one per city, loaded at start-up."""
+"""The walking networks the service holds, one per city, on disk and in memory.
+
+Layout under ``<data_dir>/networks/<city_code>/``::
+
+    <version>/network.npz     the WalkingNetwork (memory-mapped when loaded)
+    <version>/buildings.npz   building centroids, footprints and levels (coverage weights)
+    current.json              {"version": ..., ...}: which version is live
+
+An import writes a new version directory, then replaces ``current.json`` atomically; a
+running service notices the new version on its next look-up (at most once per
+``refresh_interval_s``), so re-imports need no restart.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
+import numpy as np
+import shapely
+
+from app.geo.network import WalkingNetwork
+from app.geo.osm_import import Buildings
+
+CURRENT_FILE = "current.json"
+NETWORK_FILE = "network.npz"
+BUILDINGS_FILE = "buildings.npz"
+# A point this close outside a network's hull may still snap onto it.
+HULL_MARGIN_DEG = 0.005
+
+
+@dataclass(frozen=True, eq=False)
+class CityNetwork:
+    """One city's live network and what belongs to it."""
+
+    city_code: str
+    version: str
+    network: WalkingNetwork
+    directory: Path
+    meta: dict[str, Any]
+    hull: shapely.Geometry = field(repr=False)
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return bool(shapely.contains_xy(self.hull, lon, lat))
+
+    def buildings(self) -> Buildings | None:
+        path = self.directory / BUILDINGS_FILE
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+        kinds = tuple(str(k) for k in arrays.pop("kind"))
+        return Buildings(**arrays, kind=kinds)
+
+
+def networks_root(data_dir: Path) -> Path:
+    return Path(data_dir) / "networks"
+
+
+def publish_network(data_dir: Path, city_code: str, network: WalkingNetwork,
+                    buildings: Buildings | None, *, meta: dict[str, Any]) -> str:
+    """Write a new version of a city's network and make it live atomically."""
+    city_dir = networks_root(data_dir) / city_code
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    version_dir = city_dir / version
+    version_dir.mkdir(parents=True)
+    network.save(version_dir / NETWORK_FILE)
+    if buildings is not None:
+        np.savez(version_dir / BUILDINGS_FILE, osm_id=buildings.osm_id,
+                 is_relation=buildings.is_relation, lon=buildings.lon, lat=buildings.lat,
+                 area_m2=buildings.area_m2, levels=buildings.levels,
+                 kind=np.array(buildings.kind, dtype=str))
+    document = {**meta, "version": version, "city_code": city_code,
+                "nodes": network.node_count, "edges": network.edge_count,
+                "length_km": round(network.total_length_m / 1000, 3)}
+    fd, tmp = tempfile.mkstemp(prefix=".current.", dir=city_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, ensure_ascii=False, indent=2)
+    os.replace(tmp, city_dir / CURRENT_FILE)
+    _remove_old_versions(city_dir, keep={version})
+    return version
+
+
+def _remove_old_versions(city_dir: Path, *, keep: set[str]) -> None:
+    # Readers that still map an old file keep it alive (POSIX unlink semantics).
+    for child in city_dir.iterdir():
+        if child.is_dir() and child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _hull(network: WalkingNetwork) -> shapely.Geometry:
+    hull = network.convex_hull().buffer(HULL_MARGIN_DEG)
+    shapely.prepare(hull)
+    return hull
+
 
 class NetworkRegistry:
-    """City code -> loaded walking network. Replaced atomically on re-import."""
+    """City code -> live CityNetwork, reloaded when ``current.json`` changes."""
 
-    def __init__(self) -> None:
-        self._networks: dict[str, Any] = {}
+    def __init__(self, data_dir: Path, *, refresh_interval_s: float = 1.0) -> None:
+        self._root = networks_root(data_dir)
+        self._refresh_interval_s = refresh_interval_s
+        self._networks: dict[str, CityNetwork] = {}
         self._lock = Lock()
+        self._checked_at = -float("inf")
 
-    def set(self, city_code: str, network: Any) -> None:
+    def refresh(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked_at < self._refresh_interval_s:
+            return
         with self._lock:
-            self._networks = {**self._networks, city_code: network}
+            self._checked_at = now
+            if not self._root.is_dir():
+                return
+            networks = dict(self._networks)
+            for current in self._root.glob(f"*/{CURRENT_FILE}"):
+                meta = json.loads(current.read_text(encoding="utf-8"))
+                code = current.parent.name
+                loaded = networks.get(code)
+                if loaded is not None and loaded.version == meta["version"]:
+                    continue
+                directory = current.parent / meta["version"]
+                network = WalkingNetwork.load(directory / NETWORK_FILE, mmap=True)
+                networks[code] = CityNetwork(code, meta["version"], network, directory, meta,
+                                             _hull(network))
+            self._networks = networks
 
-    def get(self, city_code: str) -> Any | None:
+    def get(self, city_code: str) -> CityNetwork | None:
+        self.refresh()
         return self._networks.get(city_code)
 
+    def containing(self, lon: float, lat: float) -> CityNetwork | None:
+        """The network of the city that contains the point (the smallest, if nested)."""
+        self.refresh()
+        matches = [c for c in self._networks.values() if c.contains(lon, lat)]
+        return min(matches, key=lambda c: c.network.node_count, default=None)
+
+    def all(self) -> list[CityNetwork]:
+        self.refresh()
+        return list(self._networks.values())
+
     def node_counts(self) -> dict[str, int]:
-        return {code: int(getattr(net, "node_count", 0)) for code, net in self._networks.items()}
+        return {c.city_code: c.network.node_count for c in self.all()}

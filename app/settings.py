@@ -6,11 +6,14 @@ down; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.geo.walkable import DEFAULT_WALKABLE_RULES, WalkableRules
 
 DEFAULT_SECRET_KEY = "change-me-development-only-secret-key"
 DEFAULT_DATABASE_URL = "sqlite:///var/rescue-circle.sqlite3"
@@ -58,6 +61,18 @@ class Settings(BaseSettings):
         61, ge=1, description="Owners are reminded this many days before pads/battery expire."
     )
     max_page_size: int = Field(200, ge=1, description="Largest `limit` a list accepts.")
+    walkable_highways: list[str] = Field(
+        default_factory=lambda: sorted(DEFAULT_WALKABLE_RULES.highways),
+        description="`highway=*` values a person may walk on (JSON list).")
+    walkable_highways_needing_foot: list[str] = Field(
+        default_factory=lambda: sorted(DEFAULT_WALKABLE_RULES.highways_needing_foot),
+        description="`highway=*` values walkable only with foot=yes or a sidewalk.")
+    max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
+                              "from a walkable edge to be placed on the network.")
+
+    def walkable_rules(self) -> WalkableRules:
+        return replace(DEFAULT_WALKABLE_RULES, highways=frozenset(self.walkable_highways),
+                       highways_needing_foot=frozenset(self.walkable_highways_needing_foot))
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

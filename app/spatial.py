@@ -7,14 +7,17 @@ computed in SQL (that is app.geo's job).
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import shapely
+import shapely.geometry
 from geoalchemy2 import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.geo.crs import Crs, from_wgs84, to_wgs84
+from app.geo.crs import Crs, from_wgs84, from_wgs84_array, to_wgs84
 from app.models.base import SRID_WGS84
 from app.schemas.common import BBox, PointIn, PointOut
 
@@ -36,8 +39,7 @@ def wgs84_lonlat(geometry: WKBElement) -> tuple[float, float]:
 def point_out(geometry: WKBElement | None, crs: Crs) -> PointOut | None:
     if geometry is None:
         return None
-    lon, lat = from_wgs84(*wgs84_lonlat(geometry), crs)
-    return PointOut(lon=round(lon, 7), lat=round(lat, 7), crs=crs)
+    return point_out_lonlat(*wgs84_lonlat(geometry), crs)
 
 
 def radius_bbox(lon: float, lat: float, radius_m: float) -> BBox:
@@ -78,3 +80,16 @@ def within_radius(column: InstrumentedAttribute, lon: float, lat: float, radius_
     else:
         distance = func.ST_DistanceSphere(column, centre)
     return and_(prefilter, distance <= radius_m)
+
+
+def geojson_in_crs(geometry: shapely.Geometry, crs: Crs) -> dict[str, Any]:
+    """A WGS-84 shapely geometry as a GeoJSON mapping in the caller's coordinate system."""
+    if crs is not Crs.wgs84:
+        geometry = shapely.transform(
+            geometry, lambda xy: from_wgs84_array(xy[:, 0], xy[:, 1], crs).T)
+    return shapely.geometry.mapping(geometry)
+
+
+def point_out_lonlat(lon: float, lat: float, crs: Crs) -> PointOut:
+    lon, lat = from_wgs84(lon, lat, crs)
+    return PointOut(lon=round(lon, 7), lat=round(lat, 7), crs=crs)

@@ -89,8 +89,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_SECRET,
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key=TEST_SECRET, data_dir=tmp_path,
                     wechat_app_id="wx-test-app", wechat_app_secret="wx-test-secret")
 
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import TEST_SECRET
+from tests.geo.conftest import OSM_DIR, require_data
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,22 +49,35 @@ def test_bootstrap_from_cli_alone(tmp_path, monkeypatch):
         assert health["status"] == "ok" and health["database_dialect"] == "sqlite"
 
 
-def test_demo_is_idempotent(tmp_path):
+def test_demo_on_a_real_network(tmp_path):
+    extract = require_data(OSM_DIR / "china" / "beijing_haidian_bupt_2025.osm.pbf")
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    env = {"PATH": "/usr/bin:/bin", "RESCUE_DATABASE_URL": url, "RESCUE_SECRET_KEY": TEST_SECRET}
+    env = {"PATH": "/usr/bin:/bin", "RESCUE_DATABASE_URL": url, "RESCUE_SECRET_KEY": TEST_SECRET,
+           "RESCUE_DATA_DIR": str(tmp_path / "data")}
     assert run_cli(env, "migrate").returncode == 0
-    first = run_cli(env, "demo")
+    missing = run_cli(env, "demo", "--city", "bupt")
+    assert missing.returncode == 2 and "import-osm" in missing.stderr
+    imported = run_cli(env, "import-osm", str(extract), "--city", "bupt", "--name", "北邮")
+    assert imported.returncode == 0, imported.stderr
+    assert "© OpenStreetMap contributors" in imported.stdout
+    first = run_cli(env, "demo", "--city", "bupt")
     assert first.returncode == 0, first.stderr
     assert "40 volunteers" in first.stdout
-    second = run_cli(env, "demo")
+    second = run_cli(env, "demo", "--city", "bupt")
     assert "already loaded" in second.stdout
-    token = first.stdout.strip().splitlines()[-1]
-    app = create_app(Settings(database_url=url, secret_key=TEST_SECRET))
+    token = run_cli(env, "token", "--role", "city_admin", "--region", "bupt").stdout.strip()
+    app = create_app(Settings(database_url=url, secret_key=TEST_SECRET,
+                              data_dir=tmp_path / "data"))
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {token}"}
         volunteers = client.get("/v1/volunteers?limit=100", headers=headers).json()
         assert volunteers["total"] == 40
         assert all(v["name"].startswith("[DEMO]") for v in volunteers["items"])
-        states = {e["readiness"]["state"] for e in
-                  client.get("/v1/equipment", headers=headers).json()["items"]}
-        assert {"usable", "unverified", "not_usable"} <= states
+        aeds = client.get("/v1/equipment", headers=headers).json()["items"]
+        assert {"usable", "unverified", "not_usable"} <= {e["readiness"]["state"] for e in aeds}
+        # every demo AED stands on a street of the imported campus network
+        usable = next(e for e in aeds if e["readiness"]["state"] == "usable")
+        near = client.get(f"/v1/equipment/nearby?lon={usable['location']['lon']}"
+                          f"&lat={usable['location']['lat']}&minutes=1").json()
+        assert near["items"][0]["equipment_id"] == usable["id"]
+        assert near["items"][0]["eta_s"] < 1

@@ -6,7 +6,17 @@ from datetime import date
 from enum import StrEnum
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TimestampMixin, point_type
@@ -71,3 +81,9 @@ class EquipmentPoint(TimestampMixin, Base):
     source: Mapped[str] = mapped_column(String(16), default=EquipmentSource.manual.value)
     osm_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Position on the walking network, computed when the location is written and again
+    # when the city's network is re-imported (``snap_version`` names the network).
+    snap_version: Mapped[str | None] = mapped_column(String(64))
+    snap_edge_id: Mapped[int | None] = mapped_column(Integer)
+    snap_offset_m: Mapped[float | None] = mapped_column(Float)
+    snap_distance_m: Mapped[float | None] = mapped_column(Float)

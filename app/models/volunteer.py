@@ -10,7 +10,9 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ColumnElement,
+    Float,
     ForeignKey,
+    Integer,
     String,
     UniqueConstraint,
     and_,
@@ -99,6 +101,14 @@ class Volunteer(TimestampMixin, Base):
                                         index=True)
     home_location: Mapped[WKBElement | None] = mapped_column(point_type(), nullable=True)
     duty_location: Mapped[WKBElement | None] = mapped_column(point_type(), nullable=True)
+    # Anchor positions on the walking network (see EquipmentPoint.snap_version).
+    snap_version: Mapped[str | None] = mapped_column(String(64))
+    home_snap_edge_id: Mapped[int | None] = mapped_column(Integer)
+    home_snap_offset_m: Mapped[float | None] = mapped_column(Float)
+    home_snap_distance_m: Mapped[float | None] = mapped_column(Float)
+    duty_snap_edge_id: Mapped[int | None] = mapped_column(Integer)
+    duty_snap_offset_m: Mapped[float | None] = mapped_column(Float)
+    duty_snap_distance_m: Mapped[float | None] = mapped_column(Float)
 
     certifications: Mapped[list[Certification]] = relationship(
         lazy="raise", order_by="Certification.expires_at", passive_deletes=True

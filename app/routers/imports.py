@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
-from app.deps import Admin, DbSession
+from app.deps import Admin, DbSession, Networks
 from app.errors import BadRequest, NotFound, problem_responses
 from app.schemas.common import FieldErrorOut, OutputModel
 from app.services.bulk_import import MAX_ROWS, ImportFormat, ImportKind, import_rows
@@ -72,11 +72,13 @@ def bulk_import(
     kind: Annotated[ImportKind, Path(description="volunteers or equipment.")],
     upload: Annotated[tuple[ImportFormat, str], Depends(uploaded_file)],
     session: DbSession,
+    networks: Networks,
     partial: Annotated[bool, Query(description="Import the good rows even if some are "
                                    "rejected (default: all or nothing).")] = False,
 ) -> ImportReportRead:
     fmt, text = upload
-    report = import_rows(session, kind, fmt, text, principal=admin, partial=partial)
+    report = import_rows(session, kind, fmt, text, principal=admin, partial=partial,
+                         networks=networks)
     return ImportReportRead(total=report.total, imported=len(report.imported_ids),
                             imported_ids=report.imported_ids,
                             rejected_rows=sorted(report.rejected_rows),

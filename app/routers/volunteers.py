@@ -6,7 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.deps import Admin, DbSession, PageDep, Reader, ResponseCrs, SelfVolunteer, SpatialDep
+from app.deps import (
+    Admin,
+    DbSession,
+    Networks,
+    PageDep,
+    Reader,
+    ResponseCrs,
+    SelfVolunteer,
+    SpatialDep,
+)
 from app.errors import Conflict, NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models import Volunteer
@@ -54,8 +63,10 @@ def list_volunteers(
 @router.post("", operation_id="create_volunteer", response_model=VolunteerRead,
              status_code=status.HTTP_201_CREATED, responses=problem_responses(NotFound, Conflict))
 def create_volunteer(data: VolunteerCreate, session: DbSession, principal: Admin,
+                     networks: Networks,
                      crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
-    return _one(session, service.create_volunteer(session, data, principal=principal), crs)
+    volunteer = service.create_volunteer(session, data, principal=principal, networks=networks)
+    return _one(session, volunteer, crs)
 
 
 @router.get("/me", operation_id="get_my_volunteer", response_model=VolunteerRead,
@@ -68,8 +79,10 @@ def get_me(session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = Crs.
 @router.patch("/me", operation_id="update_my_volunteer", response_model=VolunteerRead,
               responses=problem_responses(NotFound))
 def update_me(data: VolunteerSelfUpdate, session: DbSession, principal: SelfVolunteer,
+              networks: Networks,
               crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
-    return _one(session, service.update_self(session, principal.volunteer_id, data), crs)
+    volunteer = service.update_self(session, principal.volunteer_id, data, networks=networks)
+    return _one(session, volunteer, crs)
 
 
 @router.get("/me/certifications", operation_id="list_my_certifications",
@@ -91,8 +104,10 @@ def get_volunteer(volunteer_id: int, session: DbSession, principal: Reader,
 @router.patch("/{volunteer_id}", operation_id="update_volunteer", response_model=VolunteerRead,
               responses=problem_responses(NotFound, Conflict))
 def update_volunteer(volunteer_id: int, data: VolunteerUpdate, session: DbSession,
-                     principal: Admin, crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
-    volunteer = service.update_volunteer(session, volunteer_id, data, principal=principal)
+                     principal: Admin, networks: Networks,
+                     crs: ResponseCrs = Crs.wgs84) -> VolunteerRead:
+    volunteer = service.update_volunteer(session, volunteer_id, data, principal=principal,
+                                         networks=networks)
     return _one(session, volunteer, crs)
 
 

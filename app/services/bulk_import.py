@@ -26,6 +26,7 @@ from app.errors import (
     Unprocessable,
     integrity_error_to_problem,
 )
+from app.networks import NetworkRegistry
 from app.schemas.equipment import EquipmentCreate
 from app.schemas.volunteer import VolunteerCreate
 from app.security import Principal
@@ -117,7 +118,8 @@ _SPECS = {
 
 
 def import_rows(session: Session, kind: ImportKind, fmt: ImportFormat, text: str, *,
-                principal: Principal, partial: bool) -> ImportReport:
+                principal: Principal, partial: bool,
+                networks: NetworkRegistry | None = None) -> ImportReport:
     spec = _SPECS[kind]
     rows = (_csv_rows(text) if fmt is ImportFormat.csv
             else _geojson_rows(text, spec.location_prefix))
@@ -138,7 +140,8 @@ def import_rows(session: Session, kind: ImportKind, fmt: ImportFormat, text: str
             continue
         try:
             with session.begin_nested():
-                created = spec.create(session, data, principal=principal, **extra)
+                created = spec.create(session, data, principal=principal, networks=networks,
+                                      **extra)
         except ProblemError as exc:
             errors = exc.errors or [FieldError("row", exc.detail)]
             report.rejected.extend(FieldError(f"rows[{number}].{e['field']}", e["message"])

@@ -11,9 +11,11 @@ from app.errors import Conflict, Unprocessable
 from app.geo.crs import Crs
 from app.models import EquipmentPoint, Region
 from app.models.base import utcnow
+from app.networks import NetworkRegistry
 from app.schemas.common import BBox
 from app.schemas.equipment import EquipmentCreate, EquipmentRead, EquipmentUpdate, ReadinessRead
 from app.security import Principal, mask_phone
+from app.services.anchors import snap_equipment
 from app.services.readiness import assess, expiry_reminders
 from app.services.scope import (
     get_scoped,
@@ -39,20 +41,23 @@ def _device_free(session: Session, device_id: str | None, *, except_id: int | No
 
 
 def create_equipment(session: Session, data: EquipmentCreate, *, principal: Principal,
-                     source: str = "manual") -> EquipmentPoint:
+                     source: str = "manual", networks: NetworkRegistry | None = None
+                     ) -> EquipmentPoint:
     region = region_by_code_in_scope(session, data.region_code, principal, field="region_code")
     _device_free(session, data.device_id)
     values = data.model_dump(exclude={"location", "region_code"})
     equipment = EquipmentPoint(
         **{k: (v.value if hasattr(v, "value") else v) for k, v in values.items()},
         location=point_element(data.location), region_id=region.id, source=source)
+    snap_equipment(equipment, networks)
     session.add(equipment)
     session.flush()
     return equipment
 
 
 def update_equipment(session: Session, equipment_id: int, data: EquipmentUpdate, *,
-                     principal: Principal) -> EquipmentPoint:
+                     principal: Principal, networks: NetworkRegistry | None = None
+                     ) -> EquipmentPoint:
     equipment = get_scoped(session, EquipmentPoint, equipment_id, principal,
                            entity="equipment", field="equipment_id")
     for key in data.model_fields_set:
@@ -61,6 +66,7 @@ def update_equipment(session: Session, equipment_id: int, data: EquipmentUpdate,
             raise Unprocessable(f"{key} cannot be null", field=key)
         if key == "location":
             equipment.location = point_element(value)
+            snap_equipment(equipment, networks)
         elif key == "region_code":
             equipment.region_id = region_by_code_in_scope(session, value, principal,
                                                           field="region_code").id

@@ -14,6 +14,7 @@ from app.geo.crs import Crs
 from app.models import Certification, Region, Team, Volunteer
 from app.models.base import utcnow
 from app.models.region import RegionLevel
+from app.networks import NetworkRegistry
 from app.schemas.common import BBox
 from app.schemas.volunteer import (
     CertificationCreate,
@@ -25,6 +26,7 @@ from app.schemas.volunteer import (
     VolunteerUpdate,
 )
 from app.security import Principal, mask_phone
+from app.services.anchors import snap_volunteer
 from app.services.scope import (
     get_scoped,
     region_by_code_in_scope,
@@ -60,8 +62,8 @@ def _phone_free(session: Session, phone: str, *, except_id: int | None = None) -
         raise Conflict("phone is already registered", field="phone", code="duplicate")
 
 
-def create_volunteer(session: Session, data: VolunteerCreate, *, principal: Principal
-                     ) -> Volunteer:
+def create_volunteer(session: Session, data: VolunteerCreate, *, principal: Principal,
+                     networks: NetworkRegistry | None = None) -> Volunteer:
     region = _community(session, data.region_code, principal)
     _check_team(session, data.team_id, region, principal)
     _phone_free(session, data.phone)
@@ -71,20 +73,27 @@ def create_volunteer(session: Session, data: VolunteerCreate, *, principal: Prin
         home_location=point_element(data.home_location) if data.home_location else None,
         duty_location=point_element(data.duty_location) if data.duty_location else None,
     )
+    snap_volunteer(volunteer, networks)
     session.add(volunteer)
     session.flush()
     return volunteer
 
 
-def _apply_anchors(volunteer: Volunteer, data: VolunteerUpdate | VolunteerSelfUpdate) -> None:
+def _apply_anchors(volunteer: Volunteer, data: VolunteerUpdate | VolunteerSelfUpdate,
+                   networks: NetworkRegistry | None) -> None:
+    changed = False
     for key in ("home_location", "duty_location"):
         if key in data.model_fields_set:
             point = getattr(data, key)
             setattr(volunteer, key, point_element(point) if point else None)
+            changed = True
+    if changed:
+        snap_volunteer(volunteer, networks)
 
 
 def update_volunteer(session: Session, volunteer_id: int, data: VolunteerUpdate, *,
-                     principal: Principal) -> Volunteer:
+                     principal: Principal, networks: NetworkRegistry | None = None
+                     ) -> Volunteer:
     volunteer = get_scoped(session, Volunteer, volunteer_id, principal, entity="volunteer",
                            field="volunteer_id")
     fields = data.model_fields_set
@@ -107,14 +116,15 @@ def update_volunteer(session: Session, volunteer_id: int, data: VolunteerUpdate,
         volunteer.roles = [r.value for r in data.roles]
     if "status" in fields:
         volunteer.status = data.status.value
-    _apply_anchors(volunteer, data)
+    _apply_anchors(volunteer, data, networks)
     session.flush()
     return volunteer
 
 
-def update_self(session: Session, volunteer_id: int, data: VolunteerSelfUpdate) -> Volunteer:
+def update_self(session: Session, volunteer_id: int, data: VolunteerSelfUpdate, *,
+                networks: NetworkRegistry | None = None) -> Volunteer:
     volunteer = get_self(session, volunteer_id)
-    _apply_anchors(volunteer, data)
+    _apply_anchors(volunteer, data, networks)
     session.flush()
     return volunteer
 
