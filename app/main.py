@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from app import __version__
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
+from app.geo.warmup import warm_up
 from app.networks import NetworkRegistry
 from app.routers import (
     auth,
@@ -48,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Compile the walking kernels and load the networks before taking requests.
+        await anyio.to_thread.run_sync(warm_up)
+        await anyio.to_thread.run_sync(app.state.networks.refresh)
         yield
         engine.dispose()
 

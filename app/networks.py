@@ -7,8 +7,8 @@ Layout under ``<data_dir>/networks/<city_code>/``::
     current.json              {"version": ..., ...}: which version is live
 
 An import writes a new version directory, then replaces ``current.json`` atomically; a
-running service notices the new version on its next look-up (at most once per
-``refresh_interval_s``), so re-imports need no restart.
+running service notices the new version on its next look-up (a few ``stat`` calls tell
+whether anything changed), so re-imports need no restart.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,19 +105,27 @@ def _hull(network: WalkingNetwork) -> shapely.Geometry:
 class NetworkRegistry:
     """City code -> live CityNetwork, reloaded when ``current.json`` changes."""
 
-    def __init__(self, data_dir: Path, *, refresh_interval_s: float = 1.0) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self._root = networks_root(data_dir)
-        self._refresh_interval_s = refresh_interval_s
         self._networks: dict[str, CityNetwork] = {}
         self._lock = Lock()
-        self._checked_at = -float("inf")
+        self._seen: tuple[tuple[str, int], ...] | None = None
+
+    def _signature(self) -> tuple[tuple[str, int], ...]:
+        # Replacing current.json changes its directory's mtime; a new city changes the root's.
+        try:
+            with os.scandir(self._root) as entries:
+                cities = [(e.name, e.stat().st_mtime_ns) for e in entries if e.is_dir()]
+            return (("", self._root.stat().st_mtime_ns), *sorted(cities))
+        except FileNotFoundError:
+            return ()
 
     def refresh(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._checked_at < self._refresh_interval_s:
+        signature = self._signature()
+        if not force and signature == self._seen:
             return
         with self._lock:
-            self._checked_at = now
+            self._seen = signature
             if not self._root.is_dir():
                 return
             networks = dict(self._networks)
@@ -129,7 +136,12 @@ class NetworkRegistry:
                 if loaded is not None and loaded.version == meta["version"]:
                     continue
                 directory = current.parent / meta["version"]
-                network = WalkingNetwork.load(directory / NETWORK_FILE, mmap=True)
+                try:
+                    network = WalkingNetwork.load(directory / NETWORK_FILE, mmap=True)
+                except FileNotFoundError:
+                    # Replaced while we read it: the next look-up sees the newer version.
+                    self._seen = None
+                    continue
                 networks[code] = CityNetwork(code, meta["version"], network, directory, meta,
                                              _hull(network))
             self._networks = networks

@@ -1,0 +1,72 @@
+"""app.geo: the pure walking-network engine (no web framework, no database).
+
+Everything "near" in Rescue Circle is walking time over an OpenStreetMap street
+network, held as immutable numpy arrays and searched with compiled (numba) kernels.
+Import from the submodules; this package imports nothing on purpose (so that
+`app.geo.crs` stays light).
+
+Build and persist a network (CLI / import job)::
+
+    from app.geo.osm_import import read_osm
+    extract = read_osm(path)                     # .osm.pbf or .osm XML, one pass
+    extract.network.save("var/networks/tj.npz")  # atomic (temp file + os.replace)
+    extract.aeds                                 # tuple[Aed]: osm id, lon/lat, opening_hours, ...
+    extract.buildings                            # Buildings: arrays of centroid, area_m2, levels
+
+Serve it (load once at start-up, share read-only between threads)::
+
+    from app.geo.network import WalkingNetwork
+    net = WalkingNetwork.load("var/networks/tj.npz", mmap=True)
+
+Public API
+----------
+walkable
+    ``WalkableRules`` (frozen dataclass, defaults = product rule),
+    ``DEFAULT_WALKABLE_RULES``, ``is_walkable(tags, rules=DEFAULT_WALKABLE_RULES) -> bool``.
+osm_import
+    ``read_osm(path, *, rules=..., with_buildings=True) -> OsmExtract(network, aeds,
+    buildings)``; ``compact_ways(refs, lon, lat, way_starts, *, way_ids, way_names,
+    way_highways) -> WalkingNetwork``; ``parse_levels(value) -> int | None``.
+network
+    ``WalkingNetwork`` (arrays documented on the class) with
+    ``WalkingNetwork.from_edges(node_lon, node_lat, edge_u, edge_v, *, geom_offsets,
+    geom_lon, geom_lat, edge_names, edge_highways, ...)``, ``save(path)``,
+    ``load(path, *, mmap=True)``, ``bbox``, ``convex_hull()``, ``node_count``,
+    ``edge_count``, ``to_xy``/``to_lonlat``, ``edge_lonlat(edge_id)``,
+    ``edge_name_of(edge_id)``; ``segment_length_m``/``haversine_m``.
+snap
+    ``snap_point(net, lon, lat, *, max_snap_m=250, main_component_only=True)
+    -> SnappedPoint(edge_id, offset_m, lon, lat, distance_m)`` (raises
+    ``TooFarFromNetwork``); ``snap_points(net, lon_array, lat_array, ...) ->
+    SnappedPoints`` (``edge_id == -1`` / NaN where too far; ``.ok`` mask).
+search
+    ``bounded_search(net, source, *, budget_seconds, speed_mps) -> SearchResult``
+    (``node_ids``, ``seconds``, ``dense_seconds()``);
+    ``times_to_points(result, edge_ids, offsets_m) -> seconds`` (inf beyond budget);
+    ``nearest_source_seconds(net, edge_ids, offsets_m, *, speed_mps,
+    cutoff_seconds=None) -> NearestSource(seconds, source)`` per node.
+route
+    ``walking_route(net, source, target, *, speed_mps, max_seconds=None) -> Route``
+    (``coordinates`` lon/lat, ``length_m``, ``seconds``, ``steps`` of ``RouteStep(name,
+    length_m, seconds, turn)``, ``geojson()``); raises ``NoRoute``.
+isochrone
+    ``isochrones(result, budgets_seconds, *, buffer_m=30, resolution_m=None)
+    -> list[shapely geometry]`` in lon/lat, one per budget.
+errors
+    ``GeoError`` > ``TooFarFromNetwork(distance_m, max_snap_m)``, ``NoRoute``.
+
+Typical dispatch ranking::
+
+    incident = snap_point(net, lon, lat)                    # 4xx on TooFarFromNetwork
+    result = bounded_search(net, incident, budget_seconds=240, speed_mps=1.4)
+    seconds = times_to_points(result, responder_edge_ids, responder_offsets_m)
+    ranked = np.argsort(seconds)[: np.isfinite(seconds).sum()]
+
+Conventions: lon/lat are WGS-84 (convert GCJ-02/BD-09 with ``app.geo.crs`` first);
+units are in the names (``_m``, ``seconds``, ``speed_mps``); flags are keyword-only;
+speed and budget are always passed in (they are region settings, there are no
+globals). Lengths are measured on the WGS-84 ellipsoid. The first call of each kernel
+compiles it (numba, cached on disk under ``__pycache__``); call a search once at
+start-up to warm up. Networks built from OSM are ODbL data: attribute
+"© OpenStreetMap contributors".
+"""

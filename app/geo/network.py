@@ -85,8 +85,8 @@ class SnapGrid:
     cell_m: float
     ncols: int
     nrows: int
-    cell_keys: np.ndarray  # int64, sorted: row * ncols + col of non-empty cells
-    cell_start: np.ndarray  # int64[len(cell_keys) + 1] into reg_edge
+    cell_keys: np.ndarray  # int32/int64, sorted: row * ncols + col of non-empty cells
+    cell_start: np.ndarray  # int32/int64[len(cell_keys) + 1] into reg_edge
     reg_edge: np.ndarray  # int32: edges whose segments touch the cell
 
     @property
@@ -364,6 +364,11 @@ class WalkingNetwork:
         }
         arrays = {f.name: getattr(self, f.name) for f in fields(self)
                   if isinstance(getattr(self, f.name), np.ndarray)}
+        grid = self.snap_grid  # stored too, so that loading needs no rebuild
+        meta["snap_grid"] = {"origin_x": grid.origin_x, "origin_y": grid.origin_y,
+                             "cell_m": grid.cell_m, "ncols": grid.ncols, "nrows": grid.nrows}
+        arrays |= {"snap_cell_keys": grid.cell_keys, "snap_cell_start": grid.cell_start,
+                   "snap_reg_edge": grid.reg_edge}
         arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -394,8 +399,16 @@ class WalkingNetwork:
         meta = json.loads(bytes(arrays.pop("meta")).decode())
         if meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
             raise ValueError(f"{path} is not a walking network file of version {_FORMAT_VERSION}")
-        return cls(**arrays, names=tuple(meta["names"]), highways=tuple(meta["highways"]),
-                   projection=meta["projection"], bbox=tuple(meta["bbox"]))
+        grid = None
+        if "snap_grid" in meta:
+            grid = SnapGrid(**meta["snap_grid"], cell_keys=arrays.pop("snap_cell_keys"),
+                            cell_start=arrays.pop("snap_cell_start"),
+                            reg_edge=arrays.pop("snap_reg_edge"))
+        network = cls(**arrays, names=tuple(meta["names"]), highways=tuple(meta["highways"]),
+                      projection=meta["projection"], bbox=tuple(meta["bbox"]))
+        if grid is not None:
+            network._cache["snap_grid"] = grid
+        return network
 
 
 # ---------------------------------------------------------------------- helpers
@@ -459,6 +472,8 @@ def _build_snap_grid(network: WalkingNetwork) -> SnapGrid:
     packed.sort()  # in place: cell-major, then edge id
     cell_keys, starts, edges = _kernels.unpack_registrations(packed, edge_bits)
     del packed
+    if ncols * nrows < 2**31 and edges.shape[0] < 2**31:  # halve the index where possible
+        cell_keys, starts = cell_keys.astype(np.int32), starts.astype(np.int32)
     return SnapGrid(gx, gy, cell, ncols, nrows, _readonly(cell_keys), _readonly(starts),
                     _readonly(edges))
 

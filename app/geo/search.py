@@ -56,6 +56,7 @@ class _Workspace:
         self.dist = np.full(n_nodes, np.inf)
         self.settled = np.zeros(n_nodes, np.bool_)
         self.pred_edge = np.full(n_nodes, -1, np.int32)
+        self.bits = np.zeros((n_nodes + 7) // 8, np.uint8)
 
     def reset(self, touched: np.ndarray) -> None:
         _kernels.reset_workspace(touched, self.dist, self.settled, self.pred_edge)
@@ -158,20 +159,19 @@ def times_to_points(
         float64 seconds per point, `inf` when beyond the budget or not snapped.
     """
     network = result.network
-    edge_ids = np.ascontiguousarray(edge_ids, np.int64)
-    offsets_m = np.ascontiguousarray(offsets_m, np.float64)
+    edge_ids = np.asarray(edge_ids)
+    if edge_ids.dtype not in (np.int32, np.int64):
+        edge_ids = edge_ids.astype(np.int64)
+    offsets_m = np.asarray(offsets_m, np.float64)
     space = _workspace(network.node_count)
-    meters = result.seconds * result.speed_mps
-    _kernels.scatter(space.dist, result.node_ids, meters)
-    try:
-        out = _kernels.distances_at_points(
-            space.dist, network.edge_u, network.edge_v, network.edge_length_m, edge_ids,
-            offsets_m, result.source.edge_id, result.source.offset_m,
-            result.budget_seconds * result.speed_mps,
-        )
-    finally:
-        space.reset(result.node_ids)
-    return out / result.speed_mps
+    meters = _kernels.distances_at_points(
+        result.node_ids, result.seconds * result.speed_mps, space.dist, space.bits,
+        network.edge_u, network.edge_v, network.edge_length_m, edge_ids, offsets_m,
+        result.source.edge_id, result.source.offset_m,
+        result.budget_seconds * result.speed_mps,
+    )
+    meters /= result.speed_mps
+    return meters
 
 
 @dataclass(frozen=True, eq=False)
