@@ -27,12 +27,21 @@ def make_engine(database_url: str, *, spatialite_library: str = "mod_spatialite"
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
+    # More connections than the 40 worker threads that run sync routes: a request holds its
+    # connection until its session closes in another thread-pool call, so a smaller pool
+    # can deadlock under load (every thread waiting for a connection, every connection
+    # waiting for a thread).
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=50)
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # SQLite connections are cheap to keep but cost ~4 ms to open (SpatiaLite loads per
+    # connection): keep one per worker thread instead of opening overflow ones under load.
+    pool = {"pool_size": 40, "max_overflow": 20} if url.database not in (None, "", ":memory:") \
+        else {}
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

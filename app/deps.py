@@ -24,7 +24,7 @@ from app.settings import Settings
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -40,7 +40,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_networks(request: Request) -> NetworkRegistry:
+async def get_networks(request: Request) -> NetworkRegistry:
     return request.app.state.networks
 
 

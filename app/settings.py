@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     walkable_highways_needing_foot: list[str] = Field(
         default_factory=lambda: sorted(DEFAULT_WALKABLE_RULES.highways_needing_foot),
         description="`highway=*` values walkable only with foot=yes or a sidewalk.")
+    worker_threads: int = Field(
+        8, ge=1, le=200, description="Threads that run request handlers. Walking searches are "
+        "CPU-bound and share one interpreter lock: a few threads keep latency flat under "
+        "load, where FastAPI's default of 40 makes them thrash.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

@@ -26,8 +26,12 @@ EARTH_RADIUS_M = 6_371_008.8
 
 def point_element(point: PointIn) -> WKTElement:
     """The caller's point, converted once to WGS-84, as a value for a geometry column."""
-    lon, lat = to_wgs84(point.lon, point.lat, point.crs)
-    return WKTElement(f"POINT({lon!r} {lat!r})", srid=SRID_WGS84)
+    return lonlat_element(*to_wgs84(point.lon, point.lat, point.crs))
+
+
+def lonlat_element(lon: float, lat: float) -> WKTElement:
+    """A WGS-84 point as a value for a geometry column (full float precision)."""
+    return WKTElement(f"POINT({float(lon)!r} {float(lat)!r})", srid=SRID_WGS84)
 
 
 def wgs84_lonlat(geometry: WKBElement) -> tuple[float, float]:

@@ -54,6 +54,8 @@ isochrone
     -> list[shapely geometry]`` in lon/lat, one per budget.
 errors
     ``GeoError`` > ``TooFarFromNetwork(distance_m, max_snap_m)``, ``NoRoute``.
+warmup
+    ``warm_up()``: run every kernel once per process (start-up).
 
 Typical dispatch ranking::
 
@@ -66,7 +68,7 @@ Conventions: lon/lat are WGS-84 (convert GCJ-02/BD-09 with ``app.geo.crs`` first
 units are in the names (``_m``, ``seconds``, ``speed_mps``); flags are keyword-only;
 speed and budget are always passed in (they are region settings, there are no
 globals). Lengths are measured on the WGS-84 ellipsoid. The first call of each kernel
-compiles it (numba, cached on disk under ``__pycache__``); call a search once at
-start-up to warm up. Networks built from OSM are ODbL data: attribute
-"© OpenStreetMap contributors".
+compiles it (numba, cached on disk under ``__pycache__``; set ``NUMBA_CACHE_DIR`` where
+that is read-only); call ``warm_up()`` in the start-up. Networks built from OSM
+are ODbL data: attribute "© OpenStreetMap contributors".
 """

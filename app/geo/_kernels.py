@@ -179,39 +179,35 @@ def reset_workspace(nodes, dist, settled, pred_edge):
 
 
 @njit(cache=True, nogil=True)
-def distances_at_points(nodes, node_dist, dist, bits, edge_u, edge_v, edge_len, point_edge,
-                        point_offset, source_edge, source_offset, limit):
+def distances_at_points(nodes, node_dist, dist, edge_bits, indptr, adj_edge, edge_u, edge_v,
+                        edge_len, point_edge, point_offset, source_edge, source_offset, limit):
     """Metres to on-edge points from a search result (`nodes` reached at `node_dist`).
 
     A point is reached from its edge's u end (+offset) or v end (+length - offset),
     or directly along the source's own edge. Results above `limit` are inf.
-    `dist` (inf) and `bits` (zero, one bit per node) are workspaces, restored on exit;
-    the bitmask is small enough to stay in cache, so unreached points cost little.
+    `dist` (inf) and `edge_bits` (zero, one bit per edge) are workspaces, restored on
+    exit. Edges touching a reached node are marked first: the bitmask stays in cache,
+    so the many unreached points cost one sequential read and one bit test each.
     """
     for i in range(nodes.shape[0]):
         node = nodes[i]
         dist[node] = node_dist[i]
-        bits[node >> 3] |= np.uint8(1 << (node & 7))
+        for k in range(indptr[node], indptr[node + 1]):
+            e = adj_edge[k]
+            edge_bits[e >> 3] |= np.uint8(1 << (e & 7))
     n = point_edge.shape[0]
     out = np.full(n, _INF)
     for i in range(n):
         e = point_edge[i]
         if e < 0:
             continue
-        u = edge_u[e]
-        v = edge_v[e]
-        hit_u = (bits[u >> 3] >> (u & 7)) & 1
-        hit_v = (bits[v >> 3] >> (v & 7)) & 1
-        if hit_u == 0 and hit_v == 0 and e != source_edge:
+        if ((edge_bits[e >> 3] >> (e & 7)) & 1) == 0 and e != source_edge:
             continue
         off = point_offset[i]
-        best = _INF
-        if hit_u:
-            best = dist[u] + off
-        if hit_v:
-            via_v = dist[v] + (edge_len[e] - off)
-            if via_v < best:
-                best = via_v
+        best = dist[edge_u[e]] + off
+        via_v = dist[edge_v[e]] + (edge_len[e] - off)
+        if via_v < best:
+            best = via_v
         if e == source_edge:
             direct = abs(off - source_offset)
             if direct < best:
@@ -221,7 +217,8 @@ def distances_at_points(nodes, node_dist, dist, bits, edge_u, edge_v, edge_len, 
     for i in range(nodes.shape[0]):
         node = nodes[i]
         dist[node] = _INF
-        bits[node >> 3] = 0
+        for k in range(indptr[node], indptr[node + 1]):
+            edge_bits[adj_edge[k] >> 3] = 0
     return out
 
 

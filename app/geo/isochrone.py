@@ -158,7 +158,7 @@ def _reached_edges(result: SearchResult) -> tuple[np.ndarray, np.ndarray, np.nda
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     half_edges = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
     edges = np.unique(network.adj_edge[half_edges]).astype(np.int64)
-    space = _workspace(network.node_count)
+    space = _workspace(network)
     _kernels.scatter(space.dist, result.node_ids, result.seconds)
     try:
         u_seconds = space.dist[network.edge_u[edges]]

@@ -100,7 +100,7 @@ def walking_route(
     tu, tv = int(network.edge_u[te]), int(network.edge_v[te])
 
     nodes, costs = _seeds(network, np.array([se]), np.array([s_off]))
-    space = _workspace(network.node_count)
+    space = _workspace(network)
     touched = _kernels.bounded_dijkstra(
         network.indptr, network.adj_node, network.adj_edge, network.edge_length_m, nodes, costs,
         limit_m, np.array([tu, tv], np.int64), space.dist, space.settled, space.pred_edge,

@@ -52,11 +52,11 @@ class SearchResult:
 class _Workspace:
     """Per-thread reusable O(nodes) arrays; kernels restore them after each use."""
 
-    def __init__(self, n_nodes: int) -> None:
+    def __init__(self, n_nodes: int, n_edges: int) -> None:
         self.dist = np.full(n_nodes, np.inf)
         self.settled = np.zeros(n_nodes, np.bool_)
         self.pred_edge = np.full(n_nodes, -1, np.int32)
-        self.bits = np.zeros((n_nodes + 7) // 8, np.uint8)
+        self.edge_bits = np.zeros((n_edges + 7) // 8, np.uint8)
 
     def reset(self, touched: np.ndarray) -> None:
         _kernels.reset_workspace(touched, self.dist, self.settled, self.pred_edge)
@@ -65,15 +65,17 @@ class _Workspace:
 _local = threading.local()
 
 
-def _workspace(n_nodes: int) -> _Workspace:
-    spaces: dict[int, _Workspace] | None = getattr(_local, "spaces", None)
+def _workspace(network: WalkingNetwork) -> _Workspace:
+    """This thread's workspace for networks of this size (kept for up to 4 sizes)."""
+    spaces: dict[tuple[int, int], _Workspace] | None = getattr(_local, "spaces", None)
     if spaces is None:
         spaces = _local.spaces = {}
-    space = spaces.get(n_nodes)
+    key = (network.node_count, network.edge_count)
+    space = spaces.get(key)
     if space is None:
         if len(spaces) >= 4:
             spaces.clear()
-        space = spaces[n_nodes] = _Workspace(n_nodes)
+        space = spaces[key] = _Workspace(*key)
     return space
 
 
@@ -120,11 +122,13 @@ def bounded_search(
     SearchResult
     """
     _check_speed(speed_mps)
-    if budget_seconds < 0:
+    if not budget_seconds >= 0:
         raise ValueError("budget_seconds must be >= 0")
+    if not 0 <= source.edge_id < network.edge_count:
+        raise ValueError("source is not a snapped point of this network")
     limit_m = budget_seconds * speed_mps
     nodes, costs = _seeds(network, np.array([source.edge_id]), np.array([source.offset_m]))
-    space = _workspace(network.node_count)
+    space = _workspace(network)
     touched = _kernels.bounded_dijkstra(
         network.indptr, network.adj_node, network.adj_edge, network.edge_length_m, nodes, costs,
         limit_m, _EMPTY_NODES, space.dist, space.settled, space.pred_edge,
@@ -163,10 +167,11 @@ def times_to_points(
     if edge_ids.dtype not in (np.int32, np.int64):
         edge_ids = edge_ids.astype(np.int64)
     offsets_m = np.asarray(offsets_m, np.float64)
-    space = _workspace(network.node_count)
+    space = _workspace(network)
     meters = _kernels.distances_at_points(
-        result.node_ids, result.seconds * result.speed_mps, space.dist, space.bits,
-        network.edge_u, network.edge_v, network.edge_length_m, edge_ids, offsets_m,
+        result.node_ids, result.seconds * result.speed_mps, space.dist, space.edge_bits,
+        network.indptr, network.adj_edge, network.edge_u, network.edge_v,
+        network.edge_length_m, edge_ids, offsets_m,
         result.source.edge_id, result.source.offset_m,
         result.budget_seconds * result.speed_mps,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoalchemy2 import WKTElement
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from app.networks import NetworkRegistry, publish_network
 from app.services.anchors import resnap_city
 from app.services.regions import create_city
 from app.settings import Settings
+from app.spatial import lonlat_element
 
 RESTRICTED_ACCESS = frozenset({"no", "private", "customers", "permit", "delivery"})
 
@@ -60,7 +60,7 @@ def _osm_key(aed: Aed) -> int | None:
 
 def _apply_aed(equipment: EquipmentPoint, aed: Aed) -> None:
     equipment.name = aed.name or f"AED (OpenStreetMap {aed.osm_type} {aed.osm_id})"
-    equipment.location = WKTElement(f"POINT({aed.lon!r} {aed.lat!r})", srid=SRID_WGS84)
+    equipment.location = lonlat_element(aed.lon, aed.lat)
     equipment.opening_hours = aed.opening_hours or "24/7"
     equipment.access = (Access.restricted if (aed.access or "").lower() in RESTRICTED_ACCESS
                         else Access.public).value

@@ -6,9 +6,11 @@ geo errors into problems that name the field, and joins search results with the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -26,7 +28,7 @@ from app.models.base import utcnow
 from app.networks import CityNetwork, NetworkRegistry
 from app.schemas.common import PointIn
 from app.services.readiness import Readiness, ReadinessResult, assess
-from app.spatial import wgs84_lonlat, within_radius
+from app.spatial import radius_bbox, wgs84_lonlat, within_bbox
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,15 @@ class NearbyEquipment:
     route: Route | None
 
 
-def _positions(city: CityNetwork, items: list[EquipmentPoint]
+# What ranking needs of each candidate; whole rows are loaded only for the results.
+_RANKING_COLUMNS = (EquipmentPoint.id, EquipmentPoint.status, EquipmentPoint.opening_hours,
+                    EquipmentPoint.pads_expire_on, EquipmentPoint.battery_expires_on,
+                    EquipmentPoint.last_verified_on, EquipmentPoint.snap_version,
+                    EquipmentPoint.snap_edge_id, EquipmentPoint.snap_offset_m,
+                    EquipmentPoint.snap_distance_m)
+
+
+def _positions(session: Session, city: CityNetwork, items: Sequence[Any]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edge, offset and snap distance of each item on this network version (re-snapped in
     memory when an item was placed on an older version)."""
@@ -79,7 +89,10 @@ def _positions(city: CityNetwork, items: list[EquipmentPoint]
     off_network = np.array([e.snap_distance_m or 0.0 for e in items], dtype=np.float64)
     stale = [i for i, e in enumerate(items) if e.snap_version != city.version]
     if stale:
-        lonlat = np.array([wgs84_lonlat(items[i].location) for i in stale])
+        locations = dict(session.execute(select(EquipmentPoint.id, EquipmentPoint.location)
+                                         .where(EquipmentPoint.id.in_(
+                                             [items[i].id for i in stale]))).tuples().all())
+        lonlat = np.array([wgs84_lonlat(locations[items[i].id]) for i in stale])
         fresh = snap_points(city.network, lonlat[:, 0], lonlat[:, 1])
         edge[stale] = fresh.edge_id
         offset[stale] = np.nan_to_num(fresh.offset_m)
@@ -101,46 +114,49 @@ def nearby_equipment(
     budget = budget_s if budget_s is not None else float(located.region.time_budget_s)
     result = bounded_search(located.city.network, located.snapped, budget_seconds=budget,
                             speed_mps=speed)
-    # Straight-line distance bounds walking distance from below: prune with it only.
-    reach_m = speed * budget + max_snap_m
+    # The walked path (street legs included) is a polyline from the caller to the
+    # equipment, so the straight line bounds it from below: a box around that circle is a
+    # safe prune from the spatial index, and the only use of straight-line distance.
+    reach = radius_bbox(located.lon, located.lat, speed * budget + 1.0)
     dialect = session.get_bind().dialect.name
-    candidates = list(session.scalars(select(EquipmentPoint).where(
+    candidates = session.execute(select(*_RANKING_COLUMNS).where(
         EquipmentPoint.kind == kind,
-        within_radius(EquipmentPoint.location, located.lon, located.lat, reach_m,
-                      dialect=dialect))))
+        within_bbox(EquipmentPoint.location, reach, dialect=dialect))).all()
     if not candidates:
         return located, speed, budget, []
     moment = at or utcnow()
     timezone = located.region.timezone
-    edge, offset, off_network = _positions(located.city, candidates)
+    edge, offset, off_network = _positions(session, located.city, candidates)
     reachable = edge >= 0
     seconds = np.full(len(candidates), np.inf)
     if reachable.any():
         seconds[reachable] = times_to_points(result, edge[reachable].astype(np.int32),
                                              offset[reachable])
     seconds = seconds + (off_network + located.snapped.distance_m) / speed
-    ranked: list[NearbyEquipment] = []
+    chosen: list[tuple[int, ReadinessResult]] = []
     for i in np.argsort(seconds, kind="stable"):
-        if not np.isfinite(seconds[i]) or seconds[i] > budget:
+        if not np.isfinite(seconds[i]) or seconds[i] > budget or len(chosen) >= limit:
             break
-        item = candidates[i]
-        readiness = assess(status=item.status, opening_hours=item.opening_hours,
-                           pads_expire_on=item.pads_expire_on,
-                           battery_expires_on=item.battery_expires_on,
-                           last_verified_on=item.last_verified_on, timezone=timezone,
+        row = candidates[i]
+        readiness = assess(status=row.status, opening_hours=row.opening_hours,
+                           pads_expire_on=row.pads_expire_on,
+                           battery_expires_on=row.battery_expires_on,
+                           last_verified_on=row.last_verified_on, timezone=timezone,
                            at=moment)
-        if readiness.state is Readiness.not_usable:
-            continue
+        if readiness.state is not Readiness.not_usable:
+            chosen.append((int(i), readiness))
+    rows = {e.id: e for e in session.scalars(select(EquipmentPoint).where(
+        EquipmentPoint.id.in_([candidates[i].id for i, _ in chosen])))}
+    ranked = []
+    for i, readiness in chosen:
         route = None
         if with_routes:
-            target = SnappedPoint(int(edge[i]), float(offset[i]), *wgs84_lonlat(item.location),
+            target = SnappedPoint(int(edge[i]), float(offset[i]), math.nan, math.nan,
                                   float(off_network[i]))
             route = walking_route(located.city.network, located.snapped, target,
                                   speed_mps=speed)
-        ranked.append(NearbyEquipment(item, float(seconds[i]), float(seconds[i] * speed),
-                                      readiness, route))
-        if len(ranked) >= limit:
-            break
+        ranked.append(NearbyEquipment(rows[candidates[i].id], float(seconds[i]),
+                                      float(seconds[i] * speed), readiness, route))
     return located, speed, budget, ranked
 
 
