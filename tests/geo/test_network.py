@@ -85,6 +85,9 @@ def test_save_load_roundtrip_mmap(tmp_path, grid_network: WalkingNetwork) -> Non
         assert loaded.names == grid_network.names and loaded.projection == grid_network.projection
         assert loaded.bbox == pytest.approx(grid_network.bbox)
     mapped = WalkingNetwork.load(path)
+    for name in ("cell_keys", "cell_start", "reg_edge"):  # the snap index is stored too
+        assert np.array_equal(getattr(mapped.snap_grid, name),
+                              getattr(grid_network.snap_grid, name))
     assert isinstance(mapped.indptr.base, np.memmap) or mapped.indptr.base is not None
     assert all(getattr(mapped, name).flags.aligned for name in ARRAYS)
     # a mapped network is fully usable

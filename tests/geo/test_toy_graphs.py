@@ -242,3 +242,41 @@ def test_nearest_source_seconds(street) -> None:
     cut = nearest_source_seconds(street, sources.edge_id, sources.offset_m, speed_mps=2.0,
                                  cutoff_seconds=30)
     assert np.isinf(cut.seconds[1:3]).all() and cut.source.tolist() == [0, -1, -1, 1]
+
+
+def test_concurrent_searches_share_one_network() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    points = {f"{i},{j}": (60.0 * i, 60.0 * j) for i in range(12) for j in range(12)}
+    edges = [(f"{i},{j}", f"{i + 1},{j}") for i in range(11) for j in range(12)]
+    edges += [(f"{i},{j}", f"{i},{j + 1}") for i in range(12) for j in range(11)]
+    network, _ = toy_network(points, edges)
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 660, (64, 2))
+    snapped = snap_points(network, *toy_lonlat(xy[:, 0], xy[:, 1]))
+
+    def all_times(i: int) -> np.ndarray:
+        result = bounded_search(network, snapped[i], budget_seconds=300, speed_mps=SPEED)
+        return times_to_points(result, snapped.edge_id, snapped.offset_m)
+
+    expected = [all_times(i) for i in range(64)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            got = list(pool.map(all_times, range(64)))
+            for a, b in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(a, b)
+    # symmetry: time from i to j equals time from j to i
+    matrix = np.array(expected)
+    np.testing.assert_allclose(matrix, matrix.T, atol=1e-9)
+
+
+def test_warm_up_runs_every_kernel(street) -> None:
+    from app.geo.warmup import warm_up
+
+    warm_up()
+    warm_up()  # once per process: the second call returns at once
+    with pytest.raises(ValueError, match="snapped point"):
+        bounded_search(street, SnappedPoint(-1, 0.0, 0.0, 0.0, 0.0), budget_seconds=1,
+                       speed_mps=1.0)
+    with pytest.raises(ValueError, match="speed"):
+        bounded_search(street, _snap(street, 10, 0), budget_seconds=1, speed_mps=0.0)
