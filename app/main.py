@@ -19,6 +19,7 @@ from app.networks import NetworkRegistry
 from app.routers import (
     auth,
     certifications,
+    coverage,
     equipment,
     health,
     imports,
@@ -31,7 +32,7 @@ from app.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
-    certifications.router, equipment.router, imports.router, walking.router,
+    certifications.router, equipment.router, imports.router, walking.router, coverage.router,
 )
 
 DESCRIPTION = """

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         8, ge=1, le=200, description="Threads that run request handlers. Walking searches are "
         "CPU-bound and share one interpreter lock: a few threads keep latency flat under "
         "load, where FastAPI's default of 40 makes them thrash.")
+    target_responders_per_community: int = Field(
+        15, ge=0, description="Qualified responders each community should have (Baoding).")
+    target_trainers_per_community: int = Field(
+        3, ge=0, description="Certified trainers each street/community should have (Tianjin).")
+    target_pass_rate: float = Field(0.95, ge=0, le=1, description="Training pass-rate target.")
+    target_excellent_rate: float = Field(0.30, ge=0, le=1,
+                                         description="Training excellent-rate target.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

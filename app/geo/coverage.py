@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 _INF = math.inf
-_MAX_WORKERS = 4
 _MIN_SOURCES_PER_WORKER = 256
 
 
