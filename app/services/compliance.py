@@ -54,11 +54,10 @@ def community_compliance(session: Session, region: Region, settings: Settings, *
         .group_by(Volunteer.region_id))
     # A trainer is a volunteer tagged trainer who holds at least one valid certificate.
     trainer_rows = session.execute(
-        select(Volunteer.region_id, Volunteer.id, Volunteer.roles)
-        .join(Certification, Certification.volunteer_id == Volunteer.id)
-        .where(active, valid).distinct()).all()
+        select(Volunteer.region_id, Volunteer.roles).where(
+            active, Volunteer.id.in_(select(Certification.volunteer_id).where(valid)))).all()
     trainers: dict[int, int] = {}
-    for region_id, _, roles in trainer_rows:
+    for region_id, roles in trainer_rows:
         if RoleTag.trainer.value in (roles or []):
             trainers[region_id] = trainers.get(region_id, 0) + 1
     expiring = _count_by_region(session, select(Volunteer.region_id, func.count())
