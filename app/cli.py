@@ -109,6 +109,27 @@ def cmd_import_osm(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.networks import NetworkRegistry
+    from app.services.audit_report import write_audit
+
+    at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
+    if at.tzinfo is None:
+        print("error: --at needs a time zone, e.g. 2026-11-23T03:00:00+08:00", file=sys.stderr)
+        return 2
+    with transaction(_sessionmaker(settings), write=False) as session:
+        region = _region(session, args.region)
+        files = write_audit(session, NetworkRegistry(settings.data_dir), region,
+                            Path(args.out), minutes=args.minutes, at=at,
+                            include_unverified=args.include_unverified,
+                            placements=args.placements)
+    for path in (files.report, files.coverage_csv, files.gaps, files.placements):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from app.demo import load_demo
     from app.networks import NetworkRegistry
@@ -169,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("--timezone", default="Asia/Shanghai",
                      help="IANA time zone of a new city (for opening hours)")
     osm.set_defaults(func=cmd_import_osm)
+
+    aud = sub.add_parser("audit", help="coverage audit of a region: report.html, "
+                         "coverage.csv, gaps.geojson, placements.geojson")
+    aud.add_argument("--region", required=True, help="region code")
+    aud.add_argument("--minutes", type=float, default=4.0)
+    aud.add_argument("--at", help="ISO time with zone (default now): opening hours matter")
+    aud.add_argument("--include-unverified", action="store_true",
+                     help="also report unverified AEDs (e.g. from OpenStreetMap)")
+    aud.add_argument("--placements", type=int, default=5, help="new AEDs to propose")
+    aud.add_argument("--out", required=True, help="output directory")
+    aud.set_defaults(func=cmd_audit)
 
     demo = sub.add_parser("demo", help="place demo volunteers and AEDs on a city's imported "
                           "network (idempotent)")
