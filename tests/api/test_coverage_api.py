@@ -132,9 +132,10 @@ def test_audit_errors(client, session, river):
     assert no_network.status_code == 422 and no_network.json()["code"] == "no_network"
 
 
-def test_audit_cli_end_to_end(tmp_path):
+def test_audit_cli_end_to_end(tmp_path, database_url, engine):
+    """On SpatiaLite and PostGIS alike (``engine`` empties the tables afterwards)."""
     extract = require_data(OSM_DIR / "china" / "beijing_haidian_bupt_2025.osm.pbf")
-    env = {"PATH": "/usr/bin:/bin", "RESCUE_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+    env = {"PATH": "/usr/bin:/bin", "RESCUE_DATABASE_URL": database_url,
            "RESCUE_SECRET_KEY": TEST_SECRET, "RESCUE_DATA_DIR": str(tmp_path / "data")}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
