@@ -9,6 +9,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from app.geo.crs import Crs, from_wgs84
+from app.geo.network import WalkingNetwork
 from app.models import EquipmentPoint, Volunteer
 from app.networks import NetworkRegistry, publish_network
 from app.schemas.region import RegionCreate
@@ -196,3 +197,24 @@ def test_volunteer_anchors_follow_a_new_network(session, settings, river_city):
     resnap_city(session, registry.get("river"))
     session.commit()
     assert session.get(Volunteer, volunteer.id).snap_version != old_version
+
+
+@pytest.mark.usefixtures("river_city")
+def test_each_request_uses_the_network_of_its_city(client, session, settings):
+    # a second city 50 km east: a single 1 km street
+    lon0, lat0 = _at(50_000, 0)
+    lon1, lat1 = _at(51_000, 0)
+    publish_network(settings.data_dir, "east", WalkingNetwork.from_edges(
+        [lon0, lon1], [lat0, lat1], [0], [1], edge_names=["东街"]), None, meta={})
+    create_city(session, code="east", name="东城")
+    session.commit()
+    east = client.get(f"/v1/routes?from={_at(50_100, 5)[0]},{_at(50_100, 5)[1]}"
+                      f"&to={_at(50_900, 5)[0]},{_at(50_900, 5)[1]}")
+    assert east.status_code == 200, east.text
+    assert [s["name"] for s in east.json()["steps"]] == ["东街"]
+    assert east.json()["length_m"] == pytest.approx(800, abs=2)
+    west = client.get(f"/v1/isochrones?lon={_at(0, 25)[0]}&lat={_at(0, 25)[1]}&minutes=1")
+    assert west.json()["origin"]["city"] == "river"
+    across = client.get(f"/v1/routes?from={_at(0, 25)[0]},{_at(0, 25)[1]}"
+                        f"&to={_at(50_100, 5)[0]},{_at(50_100, 5)[1]}")
+    assert across.status_code == 422 and across.json()["code"] == "different_cities"
