@@ -7,6 +7,7 @@ carries ``errors: [{field, message}]`` so a client can point at what to fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -130,7 +131,11 @@ CONSTRAINT_FIELDS: dict[str, str] = {
     "uq_equipment_osm_id": "osm_id",
     "uq_equipment_device_id": "device_id",
     "uq_console_user_username": "username",
+    "uq_assignment_active_volunteer": "volunteer_id",
+    "uq_assignment_incident_id_volunteer_id": "volunteer_id",
 }
+# SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b".
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
 
 
 def integrity_error_to_problem(exc: IntegrityError) -> Conflict:
@@ -144,6 +149,9 @@ def integrity_error_to_problem(exc: IntegrityError) -> Conflict:
     for name, field in CONSTRAINT_FIELDS.items():
         if name in message:
             return Conflict(f"{field} is already taken", field=field, code="duplicate")
+    if match := _SQLITE_UNIQUE.search(message):
+        field = match.group(1).split(", ")[-1].split(".")[-1]
+        return Conflict(f"{field} is already taken", field=field, code="duplicate")
     if "FOREIGN KEY" in message.upper():
         return Conflict("A referenced object does not exist or is still in use",
                         code="reference_conflict")

@@ -3,8 +3,9 @@
 from app.models.account import ConsoleUser
 from app.models.base import Base
 from app.models.equipment import EquipmentPoint
+from app.models.incident import Assignment, IdempotencyRecord, Incident, IncidentEvent
 from app.models.region import Region
 from app.models.volunteer import Certification, Team, Volunteer
 
-__all__ = ["Base", "Certification", "ConsoleUser", "EquipmentPoint", "Region", "Team",
-           "Volunteer"]
+__all__ = ["Assignment", "Base", "Certification", "ConsoleUser", "EquipmentPoint",
+           "IdempotencyRecord", "Incident", "IncidentEvent", "Region", "Team", "Volunteer"]

@@ -1,0 +1,28 @@
+"""Claiming responders for incidents: the database decides who is busy."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict
+from app.models import Assignment
+from app.models.incident import AssignmentRole
+
+
+def claim_responder(session: Session, *, incident_id: int, volunteer_id: int,
+                    role: AssignmentRole, eta_s: float, distance_m: float,
+                    equipment_id: int | None = None, aed_eta_s: float | None = None
+                    ) -> Assignment:
+    """Alert a volunteer for an incident. A volunteer with another active assignment makes
+    the partial unique index refuse the row, whatever the concurrency: 409."""
+    assignment = Assignment(incident_id=incident_id, volunteer_id=volunteer_id,
+                            role=role.value, eta_s=eta_s, distance_m=distance_m,
+                            equipment_id=equipment_id, aed_eta_s=aed_eta_s)
+    try:
+        with session.begin_nested():
+            session.add(assignment)
+    except IntegrityError as exc:
+        raise Conflict("the volunteer is already on an active incident", field="volunteer_id",
+                       code="volunteer_busy") from exc
+    return assignment
