@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
 from app.geo.crs import Crs, to_wgs84
+from app.live.state import LiveState
 from app.models import Region
 from app.networks import NetworkRegistry
 from app.schemas.common import BBox
@@ -45,6 +46,13 @@ async def get_networks(request: Request) -> NetworkRegistry:
 
 
 Networks = Annotated[NetworkRegistry, Depends(get_networks)]
+
+
+async def get_live_state(request: Request) -> LiveState:
+    return request.app.state.live
+
+
+Live = Annotated[LiveState, Depends(get_live_state)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from /v1/auth/* or the CLI.")

@@ -110,6 +110,12 @@ class TooManyRequests(ProblemError):
     title = "Too many requests"
 
 
+class ServiceUnavailable(ProblemError):
+    status = 503
+    code = "service_unavailable"
+    title = "A backing service is unavailable"
+
+
 class UpstreamUnavailable(ProblemError):
     status = 502
     code = "upstream_unavailable"

@@ -15,6 +15,7 @@ from app import __version__
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.geo.warmup import warm_up
+from app.live import open_live_state
 from app.networks import NetworkRegistry
 from app.routers import (
     auth,
@@ -23,6 +24,7 @@ from app.routers import (
     equipment,
     health,
     imports,
+    live,
     regions,
     teams,
     volunteers,
@@ -33,6 +35,7 @@ from app.settings import Settings
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
+    live.router,
 )
 
 DESCRIPTION = """
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
+        app.state.live.close()
         engine.dispose()
 
     app = FastAPI(title="Rescue Circle", version=__version__, description=DESCRIPTION,
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.networks = NetworkRegistry(settings.data_dir)
+    app.state.live = open_live_state(settings.redis_url, policy=settings.live_policy(),
+                                     key_prefix=settings.live_key_prefix)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.geo.walkable import DEFAULT_WALKABLE_RULES, WalkableRules
+from app.live.state import LivePolicy
 
 DEFAULT_SECRET_KEY = "change-me-development-only-secret-key"
 DEFAULT_DATABASE_URL = "sqlite:///var/rescue-circle.sqlite3"
@@ -78,8 +79,23 @@ class Settings(BaseSettings):
     target_pass_rate: float = Field(0.95, ge=0, le=1, description="Training pass-rate target.")
     target_excellent_rate: float = Field(0.30, ge=0, le=1,
                                          description="Training excellent-rate target.")
+    redis_url: str = Field("", description="Redis for live responder state shared by several "
+                           "API workers (e.g. redis://127.0.0.1:6379/0); empty: in-process, "
+                           "correct for a single worker only.")
+    live_key_prefix: str = Field("rescue:live:", description="Redis key prefix of live state.")
+    live_fresh_s: float = Field(120, gt=0, description="A location fix is live this long.")
+    live_max_speed_mps: float = Field(50, gt=0, description="Faster movement between fixes "
+                                      "is implausible.")
+    live_max_accuracy_m: float = Field(200, gt=0, description="Vaguer fixes are not ranked.")
+    live_max_clock_skew_s: float = Field(300, gt=0, description="Client clocks further off "
+                                         "the server's are not trusted.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
+
+    def live_policy(self) -> LivePolicy:
+        return LivePolicy(fresh_s=self.live_fresh_s, max_speed_mps=self.live_max_speed_mps,
+                          max_accuracy_m=self.live_max_accuracy_m,
+                          max_clock_skew_s=self.live_max_clock_skew_s)
 
     def walkable_rules(self) -> WalkableRules:
         return replace(DEFAULT_WALKABLE_RULES, highways=frozenset(self.walkable_highways),
