@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from app import __version__
+from app.admission import AdmissionControl
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.geo.warmup import warm_up
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = open_live_state(settings.redis_url, policy=settings.live_policy(),
                                      key_prefix=settings.live_key_prefix)
     install_error_handlers(app)
+    app.add_middleware(AdmissionControl, max_in_flight=settings.worker_threads)
     for router in ROUTERS:
         app.include_router(router)
     return app
