@@ -124,6 +124,7 @@ PUBLIC = Allow(roles=frozenset(), public=True)
 Reader = Annotated[Principal, Depends(allow(*READ_ROLES))]
 Admin = Annotated[Principal, Depends(allow(*ADMIN_ROLES))]
 SelfVolunteer = Annotated[Principal, Depends(allow(Role.volunteer))]
+DispatcherDep = Annotated[Principal, Depends(allow(Role.dispatcher, *ADMIN_ROLES))]
 
 
 @dataclass(frozen=True)

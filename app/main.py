@@ -22,6 +22,7 @@ from app.routers import (
     auth,
     certifications,
     coverage,
+    dispatch,
     equipment,
     health,
     imports,
@@ -36,7 +37,7 @@ from app.settings import Settings
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
-    live.router,
+    live.router, dispatch.router,
 )
 
 DESCRIPTION = """

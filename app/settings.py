@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     live_max_accuracy_m: float = Field(200, gt=0, description="Vaguer fixes are not ranked.")
     live_max_clock_skew_s: float = Field(300, gt=0, description="Client clocks further off "
                                          "the server's are not trusted.")
+    incident_kinds: dict[str, list[str]] = Field(
+        default_factory=lambda: {"cardiac_arrest": ["cpr"], "trauma": ["trauma_bandaging"],
+                                 "choking": ["choking_relief"], "other": []},
+        description="Incident kinds and the skills a responder must hold a valid certificate "
+                    "for (JSON object).")
+    aed_fetch_kinds: list[str] = Field(
+        default_factory=lambda: ["cardiac_arrest"],
+        description="Kinds for which responders with a valid AED-use certificate fetch AEDs.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

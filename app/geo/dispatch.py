@@ -341,6 +341,7 @@ def rank_for_incident(
     cpr_delay_seconds: float = 0.0,
     aed_slack_seconds: float = 0.0,
     incident_extra_seconds: float = 0.0,
+    can_fetch: np.ndarray | None = None,
 ) -> DispatchPlan:
     """Rank responders and AEDs for one incident by walking time, with AED fetches.
 
@@ -373,6 +374,9 @@ def rank_for_incident(
         Tolerances of the objective (module docstring); region settings.
     incident_extra_seconds
         Off-street leg between the patient and the snapped position.
+    can_fetch
+        bool per responder: may fetch an AED (e.g. holds a valid AED-use certificate);
+        None: all may. The others can only go direct.
 
     Returns
     -------
@@ -400,6 +404,8 @@ def rank_for_incident(
     if fetch_aed and max_fetchers > 0 and eligible.size and usable.size:
         _fetch_times(network, responders, aeds, eligible, usable, walk_r, walk_a, t_a,
                      budget, speed_mps, fetch)
+        if can_fetch is not None:
+            fetch[~np.asarray(can_fetch, bool)[eligible], :] = np.inf
     roles = assign_roles(t_r[eligible], fetch, limit=limit,
                          max_fetchers=max_fetchers if fetch_aed else 0,
                          cpr_delay_seconds=cpr_delay_seconds,

@@ -72,14 +72,14 @@ class NearbyEquipment:
 
 
 # What ranking needs of each candidate; whole rows are loaded only for the results.
-_RANKING_COLUMNS = (EquipmentPoint.id, EquipmentPoint.status, EquipmentPoint.opening_hours,
+RANKING_COLUMNS = (EquipmentPoint.id, EquipmentPoint.status, EquipmentPoint.opening_hours,
                     EquipmentPoint.pads_expire_on, EquipmentPoint.battery_expires_on,
                     EquipmentPoint.last_verified_on, EquipmentPoint.snap_version,
                     EquipmentPoint.snap_edge_id, EquipmentPoint.snap_offset_m,
                     EquipmentPoint.snap_distance_m)
 
 
-def _positions(session: Session, city: CityNetwork, items: Sequence[Any]
+def equipment_positions(session: Session, city: CityNetwork, items: Sequence[Any]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edge, offset and snap distance of each item on this network version (re-snapped in
     memory when an item was placed on an older version)."""
@@ -119,14 +119,14 @@ def nearby_equipment(
     # safe prune from the spatial index, and the only use of straight-line distance.
     reach = radius_bbox(located.lon, located.lat, speed * budget + 1.0)
     dialect = session.get_bind().dialect.name
-    candidates = session.execute(select(*_RANKING_COLUMNS).where(
+    candidates = session.execute(select(*RANKING_COLUMNS).where(
         EquipmentPoint.kind == kind,
         within_bbox(EquipmentPoint.location, reach, dialect=dialect))).all()
     if not candidates:
         return located, speed, budget, []
     moment = at or utcnow()
     timezone = located.region.timezone
-    edge, offset, off_network = _positions(session, located.city, candidates)
+    edge, offset, off_network = equipment_positions(session, located.city, candidates)
     reachable = edge >= 0
     seconds = np.full(len(candidates), np.inf)
     if reachable.any():

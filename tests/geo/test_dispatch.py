@@ -151,6 +151,11 @@ def test_only_nearby_responder_goes_direct_farther_one_fetches(street) -> None:
                               budget_seconds=BUDGET, cpr_delay_seconds=60,
                               aed_slack_seconds=200)
     assert _roles(slack) == _roles(plan)
+    # a responder without an AED-use certificate never fetches
+    uncertified = rank_for_incident(street, incident, responders, aeds, speed_mps=SPEED,
+                                    budget_seconds=BUDGET, can_fetch=np.array([True, False]))
+    assert _roles(uncertified) == {0: ("direct", None), 1: ("direct", None)}
+    assert uncertified.first_aed_seconds is None
     # a lone responder goes direct, and with the delay allowed fetches on the way
     lone = responders.take(np.array([0]))
     assert _roles(rank_for_incident(street, incident, lone, aeds, speed_mps=SPEED,

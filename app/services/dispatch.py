@@ -1,0 +1,114 @@
+"""Ranking responders and AEDs for an incident: eligibility from the registry and the live
+state, walking times and the AED-fetch choice from app.geo.dispatch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Unprocessable
+from app.geo.dispatch import DispatchPlan, NetworkPoints, rank_for_incident
+from app.geo.snap import snap_points
+from app.live.state import LiveFix, LiveState
+from app.models import Assignment, Certification, EquipmentPoint, Region, Volunteer
+from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES
+from app.models.volunteer import Skill, VolunteerStatus
+from app.networks import NetworkRegistry
+from app.schemas.common import PointIn
+from app.services.readiness import Readiness, assess
+from app.services.walking import (
+    RANKING_COLUMNS,
+    Located,
+    equipment_positions,
+    locate,
+)
+from app.settings import Settings
+from app.spatial import radius_bbox, within_bbox
+
+
+@dataclass(frozen=True)
+class RankedIncident:
+    located: Located
+    speed_mps: float
+    budget_s: float
+    plan: DispatchPlan
+    volunteers: list[Volunteer]
+    region_paths: dict[int, str]
+    fixes: list[LiveFix]
+    aeds: list[int]
+
+
+def _qualified(session: Session, ids: list[int], skills: list[str], at: datetime) -> set[int]:
+    """Active volunteers among ``ids`` holding a valid certificate for every skill."""
+    if not ids:
+        return set()
+    stmt = select(Volunteer.id).where(Volunteer.id.in_(ids),
+                                      Volunteer.status == VolunteerStatus.active.value)
+    for skill in skills:
+        stmt = stmt.where(Volunteer.id.in_(select(Certification.volunteer_id).where(
+            Certification.skill == skill, Certification.valid_at(at))))
+    return set(session.scalars(stmt))
+
+
+def _busy(session: Session, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Assignment.volunteer_id).where(
+        Assignment.volunteer_id.in_(ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))))
+
+
+def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings, *,
+         location: PointIn, kind: str, budget_s: float | None, limit: int, now: datetime
+         ) -> RankedIncident:
+    """One bounded walking search from the incident ranks every eligible responder (active,
+    on duty with a fresh plausible fix, certified for the kind, not on another active
+    incident) and every usable AED; for cardiac arrests some responders fetch AEDs."""
+    if kind not in settings.incident_kinds:
+        raise Unprocessable(f"unknown incident kind {kind!r}", field="kind")
+    located = locate(session, networks, location, field="location",
+                     max_snap_m=settings.max_snap_m)
+    city_region: Region = located.region
+    speed = city_region.responder_speed_mps
+    budget = float(budget_s if budget_s is not None else city_region.time_budget_s)
+    reach = radius_bbox(located.lon, located.lat, speed * budget + 1.0)
+    network = located.city.network
+
+    fixes = live.on_duty_fresh(now=now, city_code=located.city.city_code,
+                               bbox=(reach.min_lon, reach.min_lat, reach.max_lon,
+                                     reach.max_lat))
+    ids = [f.volunteer_id for f in fixes]
+    eligible = _qualified(session, ids, settings.incident_kinds[kind], now) - _busy(session, ids)
+    fixes = [f for f in fixes if f.volunteer_id in eligible]
+    fetchers = _qualified(session, [f.volunteer_id for f in fixes], [Skill.aed.value], now)
+    lon = np.array([f.lon for f in fixes], np.float64)
+    lat = np.array([f.lat for f in fixes], np.float64)
+    snapped = snap_points(network, lon, lat, max_snap_m=settings.max_snap_m)
+    responders = NetworkPoints.from_snapped(snapped, speed_mps=speed)
+
+    rows = session.execute(select(*RANKING_COLUMNS).where(
+        EquipmentPoint.kind == "aed",
+        within_bbox(EquipmentPoint.location, reach,
+                    dialect=session.get_bind().dialect.name))).all()
+    usable = [r for r in rows if assess(
+        status=r.status, opening_hours=r.opening_hours, pads_expire_on=r.pads_expire_on,
+        battery_expires_on=r.battery_expires_on, last_verified_on=r.last_verified_on,
+        timezone=city_region.timezone, at=now).state is Readiness.usable]
+    edge, offset, off_street = equipment_positions(session, located.city, usable)
+    aeds = NetworkPoints.on_streets(edge, offset, off_street / speed)
+
+    plan = rank_for_incident(
+        network, located.snapped, responders, aeds, speed_mps=speed, budget_seconds=budget,
+        limit=limit, fetch_aed=kind in settings.aed_fetch_kinds,
+        can_fetch=np.array([f.volunteer_id in fetchers for f in fixes], bool),
+        incident_extra_seconds=located.snapped.distance_m / speed)
+    volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(
+        Volunteer.id.in_([fixes[r.responder].volunteer_id for r in plan.responders])))}
+    paths = dict(session.execute(select(Region.id, Region.path).where(
+        Region.id.in_({v.region_id for v in volunteers.values()}))).tuples().all())
+    return RankedIncident(located, speed, budget, plan,
+                          [volunteers[fixes[r.responder].volunteer_id] for r in plan.responders],
+                          paths, fixes, [int(r.id) for r in usable])
