@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from app.deps import DbSession, Networks, Reader, ResponseCrs, SettingsDep
+from app.deps import DbSession, Live, Networks, Reader, ResponseCrs, SettingsDep
 from app.errors import NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models.base import utcnow
@@ -25,7 +25,7 @@ from app.schemas.coverage import (
 )
 from app.services import coverage as service
 from app.services.compliance import community_compliance
-from app.services.coverage import CoverageOf, CoverageResult
+from app.services.coverage import CoverageOf, CoverageResult, ResponderPlacement
 from app.services.coverage_export import coverage_geojson, rows_csv
 from app.services.scope import region_by_code_in_scope
 from app.spatial import point_out_lonlat
@@ -55,7 +55,7 @@ def _report_rows(results: list[CoverageResult]) -> list[CoverageRow]:
                 "content": {"text/csv": {"schema": {"type": "string"}},
                             "application/geo+json": {"schema": {"type": "object"}}}}})
 def get_coverage(
-    session: DbSession, principal: Reader, networks: Networks, region: RegionCode,
+    session: DbSession, principal: Reader, networks: Networks, live: Live, region: RegionCode,
     minutes: Annotated[float, Query(gt=0, le=30, description="Budget, minutes.",
                                     examples=[4])] = 4,
     of: Annotated[CoverageOf, Query(description="aed, responders or both.",
@@ -71,6 +71,9 @@ def get_coverage(
                                              examples=[1.8])] = None,
     format_: Annotated[ReportFormat, Query(alias="format", description="json, csv or "
                                            "geojson.")] = ReportFormat.json,
+    responders: Annotated[ResponderPlacement, Query(
+        description="Where responders stand: their home/duty anchors (planning) or their "
+        "live on-duty positions (now).")] = ResponderPlacement.anchors,
 ) -> Any:
     """The 4-minute circle of a region and each child region: shares of street length,
     building floor area and population within the budget, and p50/p90 of the walking time
@@ -79,7 +82,7 @@ def get_coverage(
     moment = at or utcnow()
     area, _, results = service.audit(session, networks, scope, minutes=minutes, of=of,
                                      at=moment, include_unverified=include_unverified,
-                                     speed_mps=speed_mps)
+                                     speed_mps=speed_mps, responders=responders, live=live)
     if format_ is ReportFormat.csv:
         rows = [row for result in results for row in result.rows]
         return Response(rows_csv(rows), media_type="text/csv")

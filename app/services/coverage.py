@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -43,6 +43,7 @@ from app.geo.placement import (
     site_lonlat,
 )
 from app.geo.snap import SnappedPoints, snap_points
+from app.live.state import LiveState
 from app.models import Certification, EquipmentPoint, Region, Volunteer
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import CityNetwork, NetworkRegistry
@@ -118,17 +119,36 @@ def aed_sources(session: Session, city_region: Region, city: CityNetwork, *, at:
     return _sources(city, *usable), _sources(city, *unverified)
 
 
+class ResponderPlacement(StrEnum):
+    anchors = "anchors"
+    live = "live"
+
+
+def _qualified_responders(city_region: Region, at: datetime) -> Select:
+    return (select(Volunteer.id, Volunteer.home_location, Volunteer.duty_location)
+            .join(Region, Region.id == Volunteer.region_id)
+            .where(Volunteer.status == VolunteerStatus.active.value,
+                   Region.path.startswith(city_region.path, autoescape=True),
+                   Volunteer.id.in_(select(Certification.volunteer_id).where(
+                       Certification.skill == RESPONDER_SKILL.value,
+                       Certification.valid_at(at)))))
+
+
+def live_responder_sources(session: Session, city_region: Region, city: CityNetwork,
+                           live: LiveState, *, at: datetime) -> Sources:
+    """Qualified responders where they are now: on duty with a fresh plausible fix."""
+    fixes = {f.volunteer_id: f for f in live.on_duty_fresh(now=at, city_code=city.city_code)}
+    qualified = set(session.scalars(
+        _qualified_responders(city_region, at).with_only_columns(Volunteer.id)
+        .where(Volunteer.id.in_(list(fixes)))))
+    ids = sorted(qualified)
+    return _sources(city, ids, [(fixes[i].lon, fixes[i].lat) for i in ids])
+
+
 def responder_sources(session: Session, city_region: Region, city: CityNetwork, *,
                       at: datetime) -> Sources:
     """Qualified responders placed at their home and duty anchors (for planning)."""
-    rows = session.execute(select(Volunteer.id, Volunteer.home_location,
-                                  Volunteer.duty_location)
-                           .join(Region, Region.id == Volunteer.region_id)
-                           .where(Volunteer.status == VolunteerStatus.active.value,
-                                  Region.path.startswith(city_region.path, autoescape=True),
-                                  Volunteer.id.in_(select(Certification.volunteer_id).where(
-                                      Certification.skill == RESPONDER_SKILL.value,
-                                      Certification.valid_at(at)))))
+    rows = session.execute(_qualified_responders(city_region, at))
     ids: list[int] = []
     points: list[tuple[float, float]] = []
     for volunteer_id, home, duty in rows:
@@ -273,7 +293,8 @@ def coverage_rows(coverage: EdgeCoverage, *, of: str, sources: Sources, area: Ar
 
 def audit(session: Session, networks: NetworkRegistry, region: Region, *, minutes: float,
           of: CoverageOf, at: datetime, include_unverified: bool,
-          speed_mps: float | None) -> tuple[Area, CityNetwork, list[CoverageResult]]:
+          speed_mps: float | None, responders: ResponderPlacement = ResponderPlacement.anchors,
+          live: LiveState | None = None) -> tuple[Area, CityNetwork, list[CoverageResult]]:
     """Coverage of ``region`` and each child: one result per source set asked for."""
     city_region = city_of(session, region)
     city = networks.get(city_region.code)
@@ -291,8 +312,15 @@ def audit(session: Session, networks: NetworkRegistry, region: Region, *, minute
         if include_unverified:
             source_sets.append(("aed_including_unverified", _concat(usable, unverified)))
     if of in (CoverageOf.responders, CoverageOf.both):
-        source_sets.append(("responders", responder_sources(session, city_region, city,
-                                                            at=at)))
+        if responders is ResponderPlacement.live:
+            if live is None:
+                raise Unprocessable("live responder positions are not available here",
+                                    field="responders")
+            source_sets.append(("responders_live", live_responder_sources(
+                session, city_region, city, live, at=at)))
+        else:
+            source_sets.append(("responders", responder_sources(session, city_region, city,
+                                                                at=at)))
     results = []
     for name, sources in source_sets:
         coverage = edge_coverage(city.network, sources.edge_id, sources.offset_m,

@@ -161,3 +161,27 @@ def test_audit_cli_end_to_end(tmp_path, database_url, engine):
     assert len(placements["features"]) == 5
     bad = cli("audit", "--region", "nowhere", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "nowhere" in bad.stderr
+
+
+def test_responders_from_live_positions(client, session, river):
+    from datetime import UTC, datetime
+
+    from app.live.state import Fix
+
+    city, _, _, community = river
+    volunteer = make_volunteer(session, community, 1, lon=_at(0, -25)[0], lat=_at(0, -25)[1])
+    make_certification(session, volunteer, "cpr")
+    headers = auth(Role.auditor, region_id=city.id)
+    empty = _rows(client.get("/v1/coverage?region=river&of=responders&responders=live",
+                             headers=headers).json(), "responders_live")
+    assert empty["river"]["sources"] == 0
+    # on duty now on the NORTH bank, although at home on the south bank
+    now = datetime.now(UTC)
+    client.app.state.live.set_on_duty(volunteer.id, "river", now=now)
+    lon, lat = _at(0, 25)
+    client.app.state.live.record_fix(volunteer.id, Fix(lon=lon, lat=lat, accuracy_m=5,
+                                                       recorded_at=now), received_at=now)
+    live_rows = _rows(client.get("/v1/coverage?region=river&of=responders&responders=live",
+                                 headers=headers).json(), "responders_live")
+    assert live_rows["north"]["length_share"] == pytest.approx(854 / 2000, abs=0.002)
+    assert live_rows["south"]["length_share"] == 0
