@@ -1,10 +1,19 @@
 """Benchmark of whole-city coverage and AED placement (app.geo.coverage/placement).
 
     python bench/bench_coverage.py [--aeds 5000] [--baseline-aeds 200] [--sites 20]
+                                   [--dense beijing_haidian_bupt_2025.osm.pbf]
 
-Graph: the Liechtenstein extract tiled to ~1 M nodes (bench/bench_network.py builders).
-AEDs: 5 000 random positions, each near a random building of the tiled extract
-(fixed seed; AEDs stand where people are), snapped to the network.
+Two graphs of ~1 M nodes, each built the same way (`read_osm`, then tiled and stitched
+with bench/bench_network.py's `tile`), one after the other (only one is alive at a time):
+
+- Liechtenstein: the extract tiled; 5 000 AEDs at random positions near random buildings
+  of the tiled extract (fixed seed; AEDs stand where people are), snapped;
+- dense Chinese urban: a real Beijing/Shanghai extract from ../shared/data/osm/china
+  (default: BUPT campus, Haidian, the one whose 240 s searches reach the most nodes;
+  all three are measured and reported) tiled; 5 000 AEDs at random street positions
+  (uniform by length, fixed seed).
+
+On each graph:
 
 - ours: one multi-source search + exact covered length of every edge (240 s at
   1.8 m/s); also the whole-network search that gives exact p50/p90 of nearest times;
@@ -12,7 +21,8 @@ AEDs: 5 000 random positions, each near a random building of the tiled extract
   (cutoff=...)` per AED, unioned (per-node minimum), then the covered length of every
   edge from the node times. It is timed on a random subset of AEDs and extrapolated
   linearly to all of them (the union step is per AED too; the final per-edge pass is
-  timed once); its answers are checked against ours on the same subset;
+  timed once); its answers are checked against ours on the same subset, and the nodes
+  each per-AED search reaches are counted (what separates the two graphs);
 - placement: 20 new AEDs by greedy maximal covering of the uncovered street length.
 Results go to the "bench_coverage" section of bench/RESULTS.md.
 """

@@ -121,18 +121,9 @@ def _merge_min(dist, label, other_dist, other_label):
 
 @njit(cache=True, nogil=True, inline="always")
 def _src_range(src_edge, e):
-    lo = 0
-    hi = src_edge.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if src_edge[mid] < e:
-            lo = mid + 1
-        else:
-            hi = mid
-    end = lo
-    while end < src_edge.shape[0] and src_edge[end] == e:
-        end += 1
-    return lo, end
+    """Slice of the (sorted) sources lying on edge ``e``."""
+    return (np.searchsorted(src_edge, e, side="left"),
+            np.searchsorted(src_edge, e, side="right"))
 
 
 @njit(cache=True, nogil=True)
