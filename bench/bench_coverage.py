@@ -22,7 +22,8 @@ On each graph:
   edge from the node times. It is timed on a random subset of AEDs and extrapolated
   linearly to all of them (the union step is per AED too; the final per-edge pass is
   timed once); its answers are checked against ours on the same subset, and the nodes
-  each per-AED search reaches are counted (what separates the two graphs);
+  each per-AED search reaches are counted (what the speed-up depends on); the faster
+  of two baseline runs is kept;
 - placement: 20 new AEDs by greedy maximal covering of the uncovered street length.
 Results go to the "bench_coverage" section of bench/RESULTS.md.
 """
@@ -30,6 +31,7 @@ Results go to the "bench_coverage" section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -42,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from app.geo.coverage import edge_coverage, length_summary, uncovered_stretches  # noqa: E402
 from app.geo.osm_import import read_osm  # noqa: E402
 from app.geo.placement import (  # noqa: E402
+    Sites,
     least_valuable_sources,
     length_demand,
     place_sources,
@@ -56,11 +59,19 @@ from bench.bench_network import (  # noqa: E402
     random_points_on_edges,
     tile,
     tile_points,
+    tiling,
 )
 from bench.results_md import machine, update_section  # noqa: E402
 
 BUDGET_S, SPEED_MPS = 240.0, 1.8
 REPEATS = 7
+CHINA = (ROOT / "../shared/data/osm/china").resolve()
+# compact names of the Chinese extracts (osm.org exports, Shanghai: an OSMnx drive network)
+CHINA_EXTRACTS = {
+    "beijing_haidian_bupt_2025.osm.pbf": "Beijing Haidian, BUPT campus (osm.org export 2025)",
+    "beijing_haidian_cau_2026.osm.pbf": "Beijing Haidian, CAU east campus (osm.org export 2026)",
+    "shanghai_huangpu_osmnx_drive_2026.osm.pbf": "Shanghai Huangpu (OSMnx drive network 2026)",
+}
 
 
 def timed(fn, repeats: int = REPEATS) -> tuple[float, object]:
@@ -97,12 +108,18 @@ def edge_cover_from_nodes(net, node_m: np.ndarray, edges: np.ndarray,
 
 
 def networkx_union(net, graph, edges: np.ndarray, offsets: np.ndarray,
-                   limit_m: float) -> np.ndarray:
-    """Per AED: NetworkX bounded Dijkstra from the AED's point, unioned by node minimum."""
+                   limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per AED: NetworkX bounded Dijkstra from the AED's point, unioned by node minimum.
+
+    Returns the unioned node metres, and per AED the nodes reached and the seconds taken.
+    """
     import networkx as nx
 
     best = np.full(net.node_count, np.inf)
-    for e, off in zip(edges.tolist(), offsets.tolist(), strict=True):
+    reached = np.zeros(edges.shape[0], np.int64)
+    seconds = np.zeros(edges.shape[0])
+    for i, (e, off) in enumerate(zip(edges.tolist(), offsets.tolist(), strict=True)):
+        started = time.perf_counter()
         u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length_m[e])
         graph.add_edge(-1, u, w=off if u != v else min(off, length - off))
         if u != v:
@@ -115,34 +132,26 @@ def networkx_union(net, graph, edges: np.ndarray, offsets: np.ndarray,
         nodes = np.fromiter(dist.keys(), np.int64, len(dist))
         meters = np.fromiter(dist.values(), float, len(dist))
         np.minimum.at(best, nodes, meters)
-    return best
+        seconds[i] = time.perf_counter() - started
+        reached[i] = len(dist)
+    return best, reached, seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--aeds", type=int, default=5000)
-    parser.add_argument("--baseline-aeds", type=int, default=200)
-    parser.add_argument("--sites", type=int, default=20)
-    parser.add_argument("--max-candidates", type=int, default=20_000)
-    args = parser.parse_args()
-    if not DATA.exists():
-        sys.exit(f"missing {DATA} (see shared/data/README.md)")
-    out: dict[str, object] = {"machine": machine()}
-    rng = np.random.default_rng(2025)
+def single_reach(net, count: int, rng: np.random.Generator) -> float:
+    """Median nodes reached within the budget from one random street point (untiled graph)."""
+    edges, offsets = random_points_on_edges(net, count, rng)
+    reached = [int(np.isfinite(edge_coverage(net, edges[i:i + 1].astype(np.int64),
+                                              offsets[i:i + 1], speed_mps=SPEED_MPS,
+                                              budget_seconds=BUDGET_S,
+                                              horizon_seconds=BUDGET_S).node_seconds).sum())
+               for i in range(count)]
+    return float(np.median(reached))
 
-    extract = read_osm(DATA)
-    base = extract.network
-    started = time.perf_counter()
-    net = tile(base, TARGET_NODES)
-    out["graph"] = {"nodes": net.node_count, "edges": net.edge_count,
-                    "km": net.total_length_m / 1000, "build_s": time.perf_counter() - started,
-                    "copies": int(np.ceil(TARGET_NODES / base.node_count))}
-    print("graph", out["graph"], flush=True)
-    blon, blat = tile_points(base, extract.buildings.lon, extract.buildings.lat, TARGET_NODES)
-    lon, lat = near_buildings(net, blon, blat, args.aeds, rng)
-    snapped = snap_points(net, lon, lat)
-    aed_e = snapped.edge_id[snapped.ok].astype(np.int64)
-    aed_o = snapped.offset_m[snapped.ok]
+
+def run_graph(net, aed_e: np.ndarray, aed_o: np.ndarray, sites: Sites, args,
+              uniform: bool) -> dict[str, object]:
+    """Ours, the NetworkX per-AED union and placement on one graph."""
+    out: dict[str, object] = {}
     n_aeds = int(aed_e.shape[0])
     limit_m = BUDGET_S * SPEED_MPS
 
@@ -156,25 +165,35 @@ def main() -> None:
     summary_s, summary = timed(lambda: length_summary(full), repeats=3)
     gaps_s, gaps = timed(lambda: uncovered_stretches(full), repeats=3)
     assert np.array_equal(cov.covered_m, full.covered_m)
-    uni_e, uni_o = random_points_on_edges(net, args.aeds, np.random.default_rng(7))
-    uniform_s, uniform = timed(lambda: cover(uni_e.astype(np.int64), uni_o))
     out["ours"] = {"aeds": n_aeds, "coverage_s": ours_s, "full_search_s": full_s,
                    "summary_s": summary_s, "stretches_s": gaps_s, "gaps": len(gaps),
                    "share": cov.share, "covered_km": cov.covered_length_m / 1000,
                    "p50_s": float(summary.p50_seconds[0]), "p90_s": float(summary.p90_seconds[0]),
-                   "nodes_reached": int(np.isfinite(cov.node_seconds).sum()),
-                   "uniform_s": uniform_s, "uniform_share": uniform.share}
-    print("ours", out["ours"], flush=True)
+                   "nodes_reached": int(np.isfinite(cov.node_seconds).sum())}
+    del gaps
+    if uniform:
+        uni_e, uni_o = random_points_on_edges(net, args.aeds, np.random.default_rng(7))
+        uniform_s, uni = timed(lambda: cover(uni_e.astype(np.int64), uni_o))
+        out["ours"] |= {"uniform_s": uniform_s, "uniform_share": uni.share}
+        del uni
+    print("  ours", out["ours"], flush=True)
 
     # ------------------------------------------------------------------ baseline
     started = time.perf_counter()
     graph = networkx_graph(net)
     nx_build = time.perf_counter() - started
-    subset = np.sort(np.random.default_rng(3).choice(n_aeds, args.baseline_aeds, replace=False))
+    n_sub = min(args.baseline_aeds, n_aeds)
+    subset = np.sort(np.random.default_rng(3).choice(n_aeds, n_sub, replace=False))
     sub_e, sub_o = aed_e[subset], aed_o[subset]
-    started = time.perf_counter()
-    best = networkx_union(net, graph, sub_e, sub_o, limit_m)
-    nx_search = time.perf_counter() - started
+    nx_search = np.inf
+    for _ in range(2):  # the faster of two runs (in favour of the baseline)
+        started = time.perf_counter()
+        best, reached_per_aed, seconds = networkx_union(net, graph, sub_e, sub_o, limit_m)
+        elapsed = time.perf_counter() - started
+        if elapsed < nx_search:
+            nx_search, per_aed_s = elapsed, seconds
+    del graph
+    gc.collect()
     started = time.perf_counter()
     nx_covered = edge_cover_from_nodes(net, best, sub_e, sub_o, limit_m)
     nx_edges = time.perf_counter() - started
@@ -183,17 +202,22 @@ def main() -> None:
     assert np.array_equal(reached, np.isfinite(check.node_seconds))
     assert np.allclose(best[reached] / SPEED_MPS, check.node_seconds[reached], atol=1e-6)
     assert np.allclose(nx_covered, check.covered_m, atol=1e-6)
-    per_aed = nx_search / args.baseline_aeds
+    per_aed = nx_search / n_sub
     extrapolated = per_aed * n_aeds + nx_edges
-    out["networkx"] = {"aeds_timed": args.baseline_aeds, "per_aed_ms": per_aed * 1000,
-                       "edge_pass_s": nx_edges, "total_s": extrapolated, "graph_build_s": nx_build}
-    print("networkx", out["networkx"], flush=True)
-    del graph
+    # per-AED cost model: seconds = fixed + per_node * nodes reached (least squares)
+    per_node, fixed = np.polyfit(reached_per_aed.astype(float), per_aed_s, 1)
+    out["networkx"] = {"aeds_timed": n_sub, "per_aed_ms": per_aed * 1000,
+                       "edge_pass_s": nx_edges, "total_s": extrapolated, "graph_build_s": nx_build,
+                       "reach_median": float(np.median(reached_per_aed)),
+                       "reach_p90": float(np.percentile(reached_per_aed, 90)),
+                       "fixed_us": fixed * 1e6, "per_node_us": per_node * 1e6}
+    print("  networkx", out["networkx"], flush=True)
 
     # ------------------------------------------------------------------ placement
     started = time.perf_counter()
     demand = length_demand(cov, step_m=25.0)
     demand_s = time.perf_counter() - started
+    demand_points = len(demand)
     started = time.perf_counter()
     placement = place_sources(net, demand, count=args.sites, speed_mps=SPEED_MPS,
                               budget_seconds=BUDGET_S, max_candidates=args.max_candidates)
@@ -201,13 +225,13 @@ def main() -> None:
     new_e = np.concatenate((aed_e, placement.sites.edge_id))
     new_o = np.concatenate((aed_o, placement.sites.offset_m))
     after = cover(new_e, new_o)
+    del demand
     started = time.perf_counter()
-    values = least_valuable_sources(net, point_sites(snapped, speed_mps=SPEED_MPS),
-                                    length_demand(cov, covered=True, step_m=25.0),
+    values = least_valuable_sources(net, sites, length_demand(cov, covered=True, step_m=25.0),
                                     speed_mps=SPEED_MPS, budget_seconds=BUDGET_S)
     values_s = time.perf_counter() - started
     out["placement"] = {
-        "sites": len(placement.gain), "demand_points": len(demand), "demand_s": demand_s,
+        "sites": len(placement.gain), "demand_points": demand_points, "demand_s": demand_s,
         "candidates": placement.candidates_considered, "seconds": place_s,
         "gain_km": placement.covered_gain / 1000,
         "first_gain_m": float(placement.gain[0]), "last_gain_m": float(placement.gain[-1]),
@@ -215,60 +239,210 @@ def main() -> None:
         "values_s": values_s,
         "zero_unique": int(np.sum(values.unique_weight == 0)),
     }
-    print("placement", out["placement"], flush=True)
+    print("  placement", out["placement"], flush=True)
+    return out
+
+
+def graph_info(base, net, build_s: float) -> dict[str, object]:
+    copies, _, width, height = tiling(base, TARGET_NODES)
+    return {"km_per_km2": net.total_length_m * 1000 / (copies * width * height),
+            "base_nodes": base.node_count, "base_edges": base.edge_count,
+            "base_km": base.total_length_m / 1000,
+            "nodes": net.node_count, "edges": net.edge_count,
+            "km": net.total_length_m / 1000, "build_s": build_s,
+            "copies": int(np.ceil(TARGET_NODES / base.node_count))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--aeds", type=int, default=5000)
+    parser.add_argument("--baseline-aeds", type=int, default=200)
+    parser.add_argument("--sites", type=int, default=20)
+    parser.add_argument("--max-candidates", type=int, default=20_000)
+    parser.add_argument("--dense", default="beijing_haidian_bupt_2025.osm.pbf",
+                        choices=sorted(CHINA_EXTRACTS))
+    args = parser.parse_args()
+    for path in (DATA, CHINA / args.dense):
+        if not path.exists():
+            sys.exit(f"missing {path} (see shared/data/README.md)")
+    out: dict[str, object] = {"machine": machine(), "dense": args.dense}
+
+    # ------------------------------------------------ Liechtenstein, AEDs near buildings
+    print("liechtenstein", flush=True)
+    rng = np.random.default_rng(2025)
+    extract = read_osm(DATA)
+    base = extract.network
+    started = time.perf_counter()
+    net = tile(base, TARGET_NODES)
+    info = graph_info(base, net, time.perf_counter() - started)
+    print("  graph", info, flush=True)
+    blon, blat = tile_points(base, extract.buildings.lon, extract.buildings.lat, TARGET_NODES)
+    lon, lat = near_buildings(net, blon, blat, args.aeds, rng)
+    del blon, blat, extract
+    snapped = snap_points(net, lon, lat)
+    aed_e = snapped.edge_id[snapped.ok].astype(np.int64)
+    aed_o = snapped.offset_m[snapped.ok]
+    sites = point_sites(snapped, speed_mps=SPEED_MPS)
+    out["liechtenstein"] = {"graph": info} | run_graph(net, aed_e, aed_o, sites, args,
+                                                       uniform=True)
+    del net, snapped, sites, aed_e, aed_o
+    gc.collect()
+
+    # ------------------------------------------------ dense Chinese extract, uniform AEDs
+    out["china_reach"] = {name: single_reach(read_osm(CHINA / name).network, 200,
+                                             np.random.default_rng(11))
+                          for name in sorted(CHINA_EXTRACTS) if (CHINA / name).exists()}
+    print("china single-search reach (untiled)", out["china_reach"], flush=True)
+    print("dense", args.dense, flush=True)
+    base = read_osm(CHINA / args.dense).network
+    started = time.perf_counter()
+    net = tile(base, TARGET_NODES)
+    info = graph_info(base, net, time.perf_counter() - started)
+    print("  graph", info, flush=True)
+    edges, offsets = random_points_on_edges(net, args.aeds, np.random.default_rng(2026))
+    aed_e = edges.astype(np.int64)
+    ex, ey = edge_point_xy(net, aed_e, offsets)
+    lon, lat = net.to_lonlat(ex, ey)
+    sites = Sites(aed_e, offsets, np.zeros(aed_e.shape[0]), lon, lat)
+    out["dense_graph"] = {"graph": info} | run_graph(net, aed_e, offsets, sites, args,
+                                                     uniform=False)
+    del net
+    gc.collect()
     write_results(out)
 
 
+def edge_point_xy(net, edges: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Projected position of points on edges (straight between the end nodes; labels only)."""
+    f = np.where(net.edge_length_m[edges] > 0, offsets / np.maximum(net.edge_length_m[edges],
+                                                                     1e-9), 0.0)
+    u, v = net.edge_u[edges], net.edge_v[edges]
+    return (net.node_x[u] + f * (net.node_x[v] - net.node_x[u]),
+            net.node_y[u] + f * (net.node_y[v] - net.node_y[u]))
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
 def write_results(out: dict) -> None:
-    g, o, x, p = out["graph"], out["ours"], out["networkx"], out["placement"]
-    speedup = x["total_s"] / o["coverage_s"]
-    ok = "✅" if o["coverage_s"] <= 1.0 and speedup >= 50 else "❌"
-    ok_place = "✅" if p["seconds"] <= 30 else "❌"
+    graphs = {"Liechtenstein": out["liechtenstein"], "dense": out["dense_graph"]}
+    dense_name = CHINA_EXTRACTS[out["dense"]].split(" (")[0]
+    label = {"Liechtenstein": "Liechtenstein tiled", "dense": f"{dense_name} tiled (dense urban)"}
+    for r in graphs.values():
+        r["speedup"] = r["networkx"]["total_s"] / r["ours"]["coverage_s"]
+        r["speedup_full"] = r["networkx"]["total_s"] / r["ours"]["full_search_s"]
+
+    def row(title: str, fn) -> str:
+        return f"| {title} | " + " | ".join(fn(r) for r in graphs.values()) + " |"
+
     lines = [
         "## Whole-city coverage and AED placement (`python bench/bench_coverage.py`)",
         "",
-        f"{out['machine']}. Data: Liechtenstein extract 2024-03-04 (© OpenStreetMap "
-        "contributors, ODbL).",
+        f"{out['machine']}. Data: Liechtenstein extract 2024-03-04 and "
+        f"{CHINA_EXTRACTS[out['dense']]}, `{out['dense']}` (© OpenStreetMap contributors, "
+        "ODbL).",
         "",
-        f"**Graph**: Liechtenstein tiled {g['copies']}× (`bench_network.tile`) → "
-        f"{g['nodes']:,} nodes, {g['edges']:,} edges, {g['km']:,.0f} km. **AEDs**: "
-        f"{o['aeds']:,} at random positions near random buildings of the tiled extract "
-        f"(fixed seed), snapped. Budget {BUDGET_S:.0f} s at {SPEED_MPS} m/s.",
+        "Both graphs are built the same way: `read_osm` (compacted: nodes are junctions and "
+        "way ends) of a real extract, tiled in projected space and stitched at the borders "
+        "(`bench_network.tile`) to ~1 M nodes; one graph is in memory at a time. "
+        f"{out['liechtenstein']['ours']['aeds']:,} / {out['dense_graph']['ours']['aeds']:,} "
+        f"AEDs, budget {BUDGET_S:.0f} s at {SPEED_MPS} m/s. Whole-city coverage = node times "
+        "+ exact covered length of every edge.",
         "",
-        "| whole-city coverage (node times + exact covered length of every edge) | seconds |"
-        " vs ours |",
+        "| | " + " | ".join(label.values()) + " |",
         "|---|---|---|",
-        f"| **app.geo** `edge_coverage(horizon_seconds=budget)`: one multi-source search "
-        f"(median of {REPEATS}) | {o['coverage_s']:.3f} | 1× |",
-        f"| NetworkX `single_source_dijkstra_path_length(cutoff=...)` per AED, unioned "
-        f"(node minimum) + per-edge pass: **{x['aeds_timed']} AEDs timed, extrapolated "
-        f"linearly** to {o['aeds']:,} ({x['per_aed_ms']:.3f} ms per AED; edge pass "
-        f"{x['edge_pass_s']:.3f} s) | {x['total_s']:.2f} | {speedup:.0f}× slower |",
+        row("extract (compacted) → copies", lambda r: f"{r['graph']['base_nodes']:,} nodes, "
+            f"{r['graph']['base_km']:,.0f} km → {r['graph']['copies']:,}×"),
+        row("**tiled graph**", lambda r: f"{r['graph']['nodes']:,} nodes, "
+            f"{r['graph']['edges']:,} edges, {r['graph']['km']:,.0f} km"),
+        row("street length per km² of a tile (its extract's box + the 150 m gap)",
+            lambda r: f"{r['graph']['km_per_km2']:.1f} km"),
+        "| AEDs (fixed seed) | at random positions near random buildings, snapped | "
+        "at random street positions (uniform by length) |",
+        row("**nodes reached per per-AED 240 s search**, median (p90) — NetworkX, timed "
+            "subset", lambda r: f"**{r['networkx']['reach_median']:.0f}** "
+            f"({r['networkx']['reach_p90']:.0f})"),
+        row("nodes within the budget of some AED; covered length",
+            lambda r: f"{r['ours']['nodes_reached']:,}; {r['ours']['covered_km']:,.0f} km "
+            f"({r['ours']['share']:.1%})"),
+        row(f"**ours, fast**: `edge_coverage(horizon_seconds=budget)`, one multi-source "
+            f"search (median of {REPEATS})", lambda r: f"**{r['ours']['coverage_s']:.3f} s**"),
+        row("ours, exact whole network: `horizon_seconds=None` (median of 3); exact "
+            "length-weighted p50 / p90", lambda r: f"{r['ours']['full_search_s']:.3f} s; "
+            f"{r['ours']['p50_s']:.0f} s / {r['ours']['p90_s']:.0f} s"),
+        row("NetworkX `single_source_dijkstra_path_length(cutoff=...)` per AED, unioned "
+            "(node minimum) + per-edge pass: **AEDs timed on a random subset, extrapolated "
+            "linearly** to all AEDs (faster of 2 runs)",
+            lambda r: f"{r['networkx']['total_s']:.2f} s ({r['networkx']['aeds_timed']} "
+            f"timed, {r['networkx']['per_aed_ms']:.3f} ms per AED; edge pass "
+            f"{r['networkx']['edge_pass_s']:.3f} s)"),
+        row("NetworkX per-AED cost, least-squares fit",
+            lambda r: f"{r['networkx']['fixed_us']:.0f} µs + "
+            f"{r['networkx']['per_node_us']:.2f} µs per node reached"),
+        row("**speed-up** of ours (fast; exact whole-network mode)",
+            lambda r: f"**{r['speedup']:.0f}×** ({r['speedup_full']:.1f}×)"),
+        row("target ours ≤ 1 s", lambda r: _mark(r["ours"]["coverage_s"] <= 1.0)),
+        row("target ≥ 50× faster than the baseline", lambda r: _mark(r["speedup"] >= 50)),
+        row(f"**placement** of {out['liechtenstein']['placement']['sites']} new AEDs "
+            "(target ≤ 30 s)", lambda r: f"**{r['placement']['seconds']:.1f} s** "
+            f"{_mark(r['placement']['seconds'] <= 30)}"),
         "",
-        f"Target ≤ 1 s and ≥ 50× faster than the baseline: {ok} ({o['coverage_s'] * 1000:.0f} ms, "
-        f"{speedup:.0f}×). The baseline's node times and covered lengths equal ours on the "
-        f"timed subset (checked to 1e-6). NetworkX graph build (not timed above): "
-        f"{x['graph_build_s']:.0f} s. Covered: {o['covered_km']:,.0f} km "
-        f"({o['share']:.1%}), {o['nodes_reached']:,} nodes within the budget.",
-        "",
-        f"Whole-network search (exact nearest times everywhere, `horizon_seconds=None`): "
-        f"{o['full_search_s']:.3f} s; then the exact length-weighted p50/p90 "
-        f"({o['p50_s']:.0f} s / {o['p90_s']:.0f} s) in {o['summary_s']:.3f} s and the "
-        f"{o['gaps']:,} uncovered stretches in {o['stretches_s']:.3f} s. With the AEDs "
-        f"spread uniformly by street length instead: {o['uniform_s']:.3f} s "
-        f"({o['uniform_share']:.1%} covered).",
-        "",
-        f"**Placement** of {p['sites']} new AEDs (greedy maximal covering, CELF) over the "
-        f"uncovered length cut into ≤ 25 m pieces ({p['demand_points']:,} demand points, "
-        f"built in {p['demand_s']:.2f} s), candidates: {p['candidates']:,} nodes sampled "
-        f"among those within the budget of a gap: **{p['seconds']:.1f} s** {ok_place} "
-        "(target ≤ 30 s). Predicted gain "
-        f"{p['gain_km']:.1f} km (first site {p['first_gain_m']:.0f} m, last "
-        f"{p['last_gain_m']:.0f} m); exact coverage after adding them grows by "
-        f"{p['exact_gain_km']:.1f} km. Unique coverage of the {o['aeds']:,} existing AEDs "
-        f"(least valuable first): {p['values_s']:.1f} s; {p['zero_unique']} cover nothing "
-        "that another AED does not.",
     ]
+    li, de = graphs["Liechtenstein"], graphs["dense"]
+    reach = out["china_reach"]
+    fit = de["networkx"]
+    issue_nodes = (21.0 / 5000 * 1e6 - fit["fixed_us"]) / fit["per_node_us"]
+    lines += [
+        "The baseline's node times and covered lengths equal ours on each timed subset "
+        "(checked to 1e-6). NetworkX graph build (not timed above): "
+        f"{li['networkx']['graph_build_s']:.0f} s / {de['networkx']['graph_build_s']:.0f} s.",
+        "",
+        "**Why the speed-up stays far below the issue's dense-city figure.** Each NetworkX "
+        "search costs a fixed overhead plus a per-node cost (fit above); ours costs one pass "
+        "over all edges (about the same on both 1 M-node graphs) plus the reached nodes, "
+        "mostly scanned once. The speed-up therefore grows with the nodes a single 240 s "
+        "search reaches, and that is small on both graphs: a median of "
+        f"{li['networkx']['reach_median']:.0f} nodes in tiled Liechtenstein and "
+        f"{de['networkx']['reach_median']:.0f} in the dense Chinese graph. The Chinese "
+        "extract has more street per km² (and a larger covered share), but its OSM "
+        "geometry is coarse and after compaction a node is a junction or way end, so "
+        f"{BUDGET_S * SPEED_MPS:.0f} m of walking still reaches only tens of nodes; the "
+        "per-AED baseline is then cheap (a few hundred µs per AED) and the fixed "
+        "whole-network pass of ours weighs relatively more. Median nodes reached by one "
+        "240 s search from a random street point on each untiled Chinese extract: "
+        + ", ".join(f"{CHINA_EXTRACTS[k].split(' (')[0]} {v:.0f}" for k, v in reach.items())
+        + f" (the one tiled above, {dense_name}, reaches the most). The issue's reference "
+        "(one multi-source search over 900 k nodes ≈ 0.3 s, per-AED NetworkX union ≈ 21 s, "
+        "i.e. 4.2 ms per AED) corresponds, with the per-AED cost fitted on the dense graph "
+        f"on this machine, to about {issue_nodes:,.0f} nodes per search: a graph with many "
+        "more nodes per metre of street (e.g. uncompacted, every polyline vertex a node) "
+        "than these extracts give. No real extract of that density is available here, so "
+        "the ≥ 50× target is " + ("**missed on both graphs measured**" if max(
+            li["speedup"], de["speedup"]) < 50 else "met on: " + ", ".join(
+            label[k] for k, r in graphs.items() if r["speedup"] >= 50)) + ".",
+        "",
+        f"Liechtenstein extras: {li['ours']['gaps']:,} uncovered stretches in "
+        f"{li['ours']['stretches_s']:.3f} s, p50/p90 in {li['ours']['summary_s']:.3f} s; "
+        f"with the AEDs spread uniformly by street length instead: "
+        f"{li['ours']['uniform_s']:.3f} s ({li['ours']['uniform_share']:.1%} covered). "
+        f"Dense graph: {de['ours']['gaps']:,} uncovered stretches in "
+        f"{de['ours']['stretches_s']:.3f} s, p50/p90 in {de['ours']['summary_s']:.3f} s.",
+        "",
+    ]
+    for name, r in graphs.items():
+        p = r["placement"]
+        lines.append(
+            f"**Placement, {label[name]}**: {p['sites']} new AEDs (greedy maximal covering, "
+            f"CELF) over the uncovered length cut into ≤ 25 m pieces "
+            f"({p['demand_points']:,} demand points, built in {p['demand_s']:.2f} s), "
+            f"candidates: {p['candidates']:,} nodes sampled among those within the budget of "
+            f"a gap: **{p['seconds']:.1f} s**. Predicted gain {p['gain_km']:.1f} km (first "
+            f"site {p['first_gain_m']:.0f} m, last {p['last_gain_m']:.0f} m); exact coverage "
+            f"after adding them grows by {p['exact_gain_km']:.1f} km. Unique coverage of the "
+            f"{r['ours']['aeds']:,} existing AEDs (least valuable first): "
+            f"{p['values_s']:.1f} s; {p['zero_unique']} cover nothing that another AED does "
+            "not.")
+        lines.append("")
     path = update_section("bench_coverage", "\n".join(lines))
     print(f"wrote {path}")
 
