@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -146,8 +147,12 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             asyncio.run(load(base, probes, rate=20, seconds=3))  # warm caches and threads
+            # The load generator's own collector pauses would count as server latency.
+            gc.collect()
+            gc.disable()
             runs = [(rate, *asyncio.run(load(base, probes, rate, args.seconds)))
                     for rate in (float(r) for r in args.rates.split(","))]
+            gc.enable()
         finally:
             server.terminate()
             server.wait(timeout=10)
