@@ -26,6 +26,7 @@ from app.routers import (
     equipment,
     health,
     imports,
+    incidents,
     live,
     regions,
     teams,
@@ -37,7 +38,7 @@ from app.settings import Settings
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
-    live.router, dispatch.router,
+    live.router, dispatch.router, incidents.router,
 )
 
 DESCRIPTION = """

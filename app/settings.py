@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     aed_fetch_kinds: list[str] = Field(
         default_factory=lambda: ["cardiac_arrest"],
         description="Kinds for which responders with a valid AED-use certificate fetch AEDs.")
+    dispatch_alert_count: int = Field(7, ge=1, le=50, description="Responders alerted "
+                                      "per incident at first (the best K).")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
+from app.geo.crs import Crs
 from app.geo.dispatch import DispatchPlan, NetworkPoints, rank_for_incident
 from app.geo.snap import snap_points
 from app.live.state import LiveFix, LiveState
@@ -19,7 +20,10 @@ from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import NetworkRegistry
 from app.schemas.common import PointIn
+from app.schemas.dispatch import RankedAed, RankedResponder, RankResponse
+from app.security import Principal, mask_phone
 from app.services.readiness import Readiness, assess
+from app.services.scope import region_path_in_scope
 from app.services.walking import (
     RANKING_COLUMNS,
     Located,
@@ -27,7 +31,7 @@ from app.services.walking import (
     locate,
 )
 from app.settings import Settings
-from app.spatial import radius_bbox, within_bbox
+from app.spatial import point_out_lonlat, radius_bbox, within_bbox
 
 
 @dataclass(frozen=True)
@@ -112,3 +116,28 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     return RankedIncident(located, speed, budget, plan,
                           [volunteers[fixes[r.responder].volunteer_id] for r in plan.responders],
                           paths, fixes, [int(r.id) for r in usable])
+
+
+def rank_response(ranked: RankedIncident, principal: Principal, crs: Crs) -> RankResponse:
+    """The console's view: phones masked, positions only inside the caller's area."""
+    plan = ranked.plan
+    responders = []
+    for row, volunteer in zip(plan.responders, ranked.volunteers, strict=True):
+        fix = ranked.fixes[row.responder]
+        visible = region_path_in_scope(ranked.region_paths[volunteer.region_id], principal)
+        responders.append(RankedResponder(
+            volunteer_id=volunteer.id, name=volunteer.name,
+            phone_masked=mask_phone(volunteer.phone), role=row.role,
+            eta_s=round(row.eta_seconds, 1), distance_m=round(row.distance_m, 1),
+            direct_eta_s=round(row.direct_seconds, 1),
+            aed_id=ranked.aeds[row.aed] if row.aed is not None else None,
+            aed_eta_s=round(row.to_aed_seconds, 1) if row.to_aed_seconds is not None else None,
+            position=point_out_lonlat(fix.lon, fix.lat, crs) if visible else None))
+    return RankResponse(
+        city=ranked.located.city.city_code, speed_mps=ranked.speed_mps,
+        budget_s=ranked.budget_s, eligible_responders=plan.reachable_responders,
+        responders=responders,
+        aeds=[RankedAed(equipment_id=ranked.aeds[a.aed], eta_s=round(a.eta_seconds, 1),
+                        distance_m=round(a.distance_m, 1)) for a in plan.aeds],
+        first_responder_eta_s=plan.first_responder_seconds,
+        first_aed_eta_s=plan.first_aed_seconds)

@@ -1,0 +1,176 @@
+"""Incidents for dispatch consoles, and the volunteers' alerts and responses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from app.deps import (
+    DbSession,
+    DispatcherDep,
+    Live,
+    Networks,
+    PageDep,
+    ResponseCrs,
+    SelfVolunteer,
+    SettingsDep,
+)
+from app.errors import Conflict, NotFound, ServiceUnavailable, problem_responses
+from app.geo.crs import Crs
+from app.models import Assignment, Incident
+from app.models.base import utcnow
+from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES, IncidentStatus
+from app.schemas.common import Page
+from app.schemas.incident import (
+    AcceptedRead,
+    AlertRead,
+    AssignmentRead,
+    EventRead,
+    IncidentClose,
+    IncidentCreate,
+    IncidentCreated,
+    IncidentRead,
+)
+from app.services import incidents as service
+from app.services.dispatch import rank_response
+from app.services.pagination import paginate
+from app.services.scope import visible
+from app.spatial import point_out
+
+router = APIRouter(tags=["incidents"])
+
+
+def incident_read(session: DbSession, incident: Incident, crs: Crs) -> IncidentRead:
+    return IncidentRead(
+        id=incident.id, kind=incident.kind, status=incident.status,
+        location=point_out(incident.location, crs), address=incident.address,
+        is_test=incident.is_test, under_covered=incident.under_covered,
+        budget_s=incident.budget_s, outcome=incident.outcome,
+        created_at=incident.created_at, closed_at=incident.closed_at,
+        assignments=[AssignmentRead.model_validate(a)
+                     for a in service.assignments_of(session, incident)],
+        timeline=[EventRead.model_validate(e) for e in service.timeline_of(session, incident)])
+
+
+@router.post("/v1/incidents", operation_id="create_incident", response_model=IncidentCreated,
+             status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(ServiceUnavailable))
+def create_incident(
+    data: IncidentCreate, session: DbSession, networks: Networks, live: Live,
+    settings: SettingsDep, principal: DispatcherDep, crs: ResponseCrs = Crs.wgs84,
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, description="Retries with the same key return the first response; "
+        "the same key with another body is refused.",
+        examples=["cad-2026-11-23-000123"])] = None,
+) -> Any:
+    """Create an incident and alert the best responders at once (ranked by walking time,
+    with AED fetchers for cardiac arrests). Possible duplicates are listed, never merged."""
+    body_hash = service.request_hash(data.model_dump(mode="json") | {"crs": crs.value})
+    if idempotency_key is not None:
+        record = service.replay(session, principal, idempotency_key, body_hash)
+        if record is not None:
+            return JSONResponse(record.response, status_code=record.status_code)
+    now = utcnow()
+    created = service.create_incident(session, networks, live, settings, principal, data,
+                                      now=now)
+    response = IncidentCreated(incident=incident_read(session, created.incident, crs),
+                               ranking=rank_response(created.ranking, principal, crs),
+                               possible_duplicates=created.duplicates)
+    if idempotency_key is not None:
+        service.remember(session, principal, idempotency_key, body_hash, 201,
+                         response.model_dump(mode="json"))
+    return response
+
+
+
+
+@router.get("/v1/incidents", operation_id="list_incidents", response_model=Page[IncidentRead],
+            responses=problem_responses())
+def list_incidents(
+    session: DbSession, principal: DispatcherDep, page: PageDep, crs: ResponseCrs = Crs.wgs84,
+    status_: Annotated[IncidentStatus | None, Query(alias="status",
+                                                    description="Only this status.")] = None,
+    kind: Annotated[str | None, Query(description="Only this kind.",
+                                      examples=["cardiac_arrest"])] = None,
+    is_test: Annotated[bool | None, Query(description="Only drills (true) or real "
+                                          "incidents (false).")] = None,
+) -> Page[IncidentRead]:
+    stmt = select(Incident).where(visible(session, Incident.region_id, principal))
+    if status_ is not None:
+        stmt = stmt.where(Incident.status == status_.value)
+    if kind is not None:
+        stmt = stmt.where(Incident.kind == kind)
+    if is_test is not None:
+        stmt = stmt.where(Incident.is_test == is_test)
+    items, total = paginate(session, stmt.order_by(Incident.id.desc()), limit=page.limit,
+                            offset=page.offset)
+    return Page(items=[incident_read(session, i, crs) for i in items], total=total,
+                limit=page.limit, offset=page.offset)
+
+
+@router.get("/v1/incidents/{incident_id}", operation_id="get_incident",
+            response_model=IncidentRead, responses=problem_responses(NotFound))
+def get_incident(incident_id: int, session: DbSession, principal: DispatcherDep,
+                 crs: ResponseCrs = Crs.wgs84) -> IncidentRead:
+    return incident_read(session, service.get_incident(session, incident_id, principal), crs)
+
+
+@router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",
+             response_model=IncidentRead, responses=problem_responses(NotFound, Conflict))
+def close_incident(incident_id: int, data: IncidentClose, session: DbSession,
+                   principal: DispatcherDep, crs: ResponseCrs = Crs.wgs84) -> IncidentRead:
+    """Record the outcome; responders still alerted are stood down, the others released."""
+    incident = service.close_incident(session, incident_id, principal, outcome=data.outcome,
+                                      now=utcnow())
+    return incident_read(session, incident, crs)
+
+
+def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:
+    incident = session.get(Incident, assignment.incident_id)
+    base = {"assignment_id": assignment.id, "incident_id": incident.id, "kind": incident.kind,
+            "role": assignment.role, "status": assignment.status,
+            "distance_m": round(assignment.distance_m, 1), "is_test": incident.is_test}
+    if assignment.status not in ("accepted", "arrived"):
+        return AlertRead(**base)
+    aed = service.fetched_aed(session, assignment)
+    return AcceptedRead(**base, address=incident.address, access_notes=incident.access_notes,
+                        location=point_out(incident.location, crs),
+                        aed_location=point_out(aed.location, crs) if aed else None,
+                        aed_floor_note=aed.floor_note if aed else None,
+                        cabinet_pin=aed.cabinet_pin if aed else None)
+
+
+@router.get("/v1/volunteers/me/alerts", operation_id="list_my_alerts",
+            response_model=list[AcceptedRead | AlertRead], responses=problem_responses())
+def my_alerts(session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = Crs.wgs84
+              ) -> list[AlertRead | AcceptedRead]:
+    """My active alerts: kind and walking distance; after acceptance also the address,
+    access notes and (for fetchers) the AED and its cabinet PIN."""
+    rows = session.scalars(select(Assignment).where(
+        Assignment.volunteer_id == principal.volunteer_id,
+        Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)).order_by(Assignment.id))
+    return [_alert(session, a, crs) for a in rows]
+
+
+class Action(StrEnum):
+    accept = "accept"
+    decline = "decline"
+    arrive = "arrive"
+    release = "release"
+
+
+@router.post("/v1/assignments/{assignment_id}/{action}", operation_id="respond_to_assignment",
+             response_model=AcceptedRead | AlertRead,
+             responses=problem_responses(NotFound, Conflict))
+def respond(assignment_id: int,
+            action: Annotated[Action, Path(description="accept, decline, arrive or release.")],
+            session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = Crs.wgs84
+            ) -> AlertRead | AcceptedRead:
+    """Accept (idempotent), decline, mark arrival, or be released. Invalid steps are 409."""
+    assignment = service.transition(session, assignment_id, principal.volunteer_id,
+                                    action.value, now=utcnow())
+    return _alert(session, assignment, crs)

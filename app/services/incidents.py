@@ -1,0 +1,200 @@
+"""Incidents: creation (idempotent) with the first alerts, the assignment life cycle, closing.
+
+Escalation (replacing declines and silent responders, widening the budget) and the push
+channels build on these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Unprocessable, not_found
+from app.live.state import LiveState
+from app.models import Assignment, EquipmentPoint, IdempotencyRecord, Incident, IncidentEvent
+from app.models.incident import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    AssignmentRole,
+    AssignmentStatus,
+    IncidentStatus,
+)
+from app.networks import NetworkRegistry
+from app.schemas.incident import IncidentCreate
+from app.security import Principal
+from app.services.assignments import claim_responder
+from app.services.dispatch import RankedIncident, rank
+from app.services.scope import get_scoped
+from app.settings import Settings
+from app.spatial import lonlat_element, within_radius
+
+DUPLICATE_RADIUS_M = 100.0
+DUPLICATE_WINDOW = timedelta(seconds=120)
+
+# Which transitions a volunteer may make; anything else is a 409.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "accept": {"alerted": "accepted", "accepted": "accepted"},  # accept is idempotent
+    "decline": {"alerted": "declined"},
+    "arrive": {"accepted": "arrived", "arrived": "arrived"},
+    "release": {"accepted": "released", "arrived": "released"},
+}
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replay(session: Session, principal: Principal, key: str, body_hash: str
+           ) -> IdempotencyRecord | None:
+    """The stored first response for this key, or None; the same key with another body
+    is refused (the client is confused about what it sent)."""
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == principal.subject, IdempotencyRecord.key == key))
+    if record is not None and record.request_hash != body_hash:
+        raise Unprocessable("this Idempotency-Key was used with a different request body",
+                            field="Idempotency-Key", code="idempotency_key_reused")
+    return record
+
+
+def remember(session: Session, principal: Principal, key: str, body_hash: str,
+             status_code: int, response: dict[str, Any]) -> None:
+    session.add(IdempotencyRecord(principal=principal.subject, key=key,
+                                  request_hash=body_hash, status_code=status_code,
+                                  response=response))
+    session.flush()
+
+
+def event(session: Session, incident: Incident, event_kind: str, *, at: datetime,
+          volunteer_id: int | None = None, **data: Any) -> None:
+    session.add(IncidentEvent(incident_id=incident.id, kind=event_kind, at=at,
+                              volunteer_id=volunteer_id, data=data))
+
+
+@dataclass(frozen=True)
+class CreatedIncident:
+    incident: Incident
+    ranking: RankedIncident
+    duplicates: list[int]
+
+
+def create_incident(session: Session, networks: NetworkRegistry, live: LiveState,
+                    settings: Settings, principal: Principal, data: IncidentCreate, *,
+                    now: datetime) -> CreatedIncident:
+    ranked = rank(session, networks, live, settings, location=data.location, kind=data.kind,
+                  budget_s=data.budget_s, limit=settings.dispatch_alert_count, now=now)
+    city = ranked.located.region
+    if principal.region_path is None or not (
+            city.path.startswith(principal.region_path)
+            or principal.region_path.startswith(city.path)):
+        raise Unprocessable("the location lies outside your area", field="location",
+                            code="outside_your_area")
+    duplicates = list(session.scalars(select(Incident.id).where(
+        Incident.kind == data.kind, Incident.status == IncidentStatus.open.value,
+        Incident.created_at >= now - DUPLICATE_WINDOW,
+        within_radius(Incident.location, ranked.located.lon, ranked.located.lat,
+                      DUPLICATE_RADIUS_M, dialect=session.get_bind().dialect.name))))
+    incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
+                                                                ranked.located.lat),
+                        address=data.address, access_notes=data.access_notes,
+                        region_id=city.id, created_by=principal.subject, is_test=data.is_test,
+                        budget_s=ranked.budget_s, created_at=now, updated_at=now)
+    session.add(incident)
+    session.flush()
+    event(session, incident, "created", at=now, incident_kind=data.kind, by=principal.subject,
+          possible_duplicates=duplicates)
+    alerted = 0
+    for row, volunteer in zip(ranked.plan.responders, ranked.volunteers, strict=True):
+        aed_id = ranked.aeds[row.aed] if row.aed is not None else None
+        try:
+            claim_responder(session, incident_id=incident.id, volunteer_id=volunteer.id,
+                            role=AssignmentRole(row.role), eta_s=row.eta_seconds,
+                            distance_m=row.distance_m, equipment_id=aed_id,
+                            aed_eta_s=row.to_aed_seconds)
+        except Conflict:  # claimed by another incident since the ranking: skip, log it
+            event(session, incident, "skipped_busy", at=now, volunteer_id=volunteer.id)
+            continue
+        alerted += 1
+        event(session, incident, "alerted", at=now, volunteer_id=volunteer.id, role=row.role,
+              eta_s=round(row.eta_seconds, 1), aed_id=aed_id)
+    needs_aed = data.kind in settings.aed_fetch_kinds
+    if alerted == 0 or (needs_aed and ranked.plan.first_aed_seconds is None):
+        incident.under_covered = True
+        event(session, incident, "under_covered", at=now, alerted=alerted,
+              aed_in_reach=ranked.plan.first_aed_seconds is not None)
+    session.flush()
+    return CreatedIncident(incident, ranked, duplicates)
+
+
+def get_incident(session: Session, incident_id: int, principal: Principal) -> Incident:
+    return get_scoped(session, Incident, incident_id, principal, entity="incident",
+                      field="incident_id")
+
+
+def assignments_of(session: Session, incident: Incident) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.incident_id == incident.id)
+                                .order_by(Assignment.eta_s, Assignment.id)))
+
+
+def timeline_of(session: Session, incident: Incident) -> list[IncidentEvent]:
+    return list(session.scalars(select(IncidentEvent)
+                                .where(IncidentEvent.incident_id == incident.id)
+                                .order_by(IncidentEvent.at, IncidentEvent.id)))
+
+
+def own_assignment(session: Session, assignment_id: int, volunteer_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.volunteer_id != volunteer_id:
+        raise not_found("assignment", assignment_id, field="assignment_id")
+    return assignment
+
+
+def transition(session: Session, assignment_id: int, volunteer_id: int, action: str, *,
+               now: datetime) -> Assignment:
+    assignment = own_assignment(session, assignment_id, volunteer_id)
+    target = TRANSITIONS[action].get(assignment.status)
+    if target is None:
+        raise Conflict(f"cannot {action} an assignment that is {assignment.status}",
+                       field="status", code="invalid_transition")
+    if target == assignment.status:
+        return assignment  # a retried accept or arrive changes nothing
+    assignment.status = target
+    stamp = {"accepted": "responded_at", "declined": "responded_at", "arrived": "arrived_at",
+             "released": "released_at"}[target]
+    setattr(assignment, stamp, now)
+    incident = session.get(Incident, assignment.incident_id)
+    event(session, incident, target, at=now, volunteer_id=volunteer_id)
+    session.flush()
+    return assignment
+
+
+def close_incident(session: Session, incident_id: int, principal: Principal, *, outcome: str,
+                   now: datetime) -> Incident:
+    incident = get_incident(session, incident_id, principal)
+    if incident.status != IncidentStatus.open.value:
+        raise Conflict(f"the incident is already {incident.status}", field="status",
+                       code="invalid_transition")
+    for assignment in assignments_of(session, incident):
+        if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
+            final = (AssignmentStatus.cancelled if assignment.status == "alerted"
+                     else AssignmentStatus.released)
+            assignment.status = final.value
+            assignment.released_at = now
+            event(session, incident, final.value, at=now, volunteer_id=assignment.volunteer_id,
+                  reason="incident closed")
+    incident.status = IncidentStatus.closed.value
+    incident.outcome = outcome
+    incident.closed_at = now
+    event(session, incident, "closed", at=now, outcome=outcome, by=principal.subject)
+    session.flush()
+    return incident
+
+
+def fetched_aed(session: Session, assignment: Assignment) -> EquipmentPoint | None:
+    if assignment.equipment_id is None:
+        return None
+    return session.get(EquipmentPoint, assignment.equipment_id)

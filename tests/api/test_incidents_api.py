@@ -1,0 +1,108 @@
+"""Incidents: creation with first alerts, idempotency, duplicates, the assignment life
+cycle seen by the volunteer, closing."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.security import Role
+from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
+from tests.api.test_walking_api import _at
+from tests.conftest import auth
+from tests.factories import make_aed
+
+
+def _body(x=0, y=25, **extra):
+    lon, lat = _at(x, y)
+    return {"location": {"lon": lon, "lat": lat}, "kind": "cardiac_arrest",
+            "address": "河城北岸路1号", "access_notes": "北门, 5楼", **extra}
+
+
+def test_incident_life(client, session, river):  # noqa: F811 - fixture
+    city, community = river
+    nearest = _responder(session, community, 1, -100, 25)
+    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
+    _on_duty(client, nearest, -100, 25)
+    _on_duty(client, fetcher, 300, 25)
+    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1],
+                   cabinet_pin="4921")
+    console = {**auth(Role.dispatcher, region_id=city.id), "Idempotency-Key": "cad-0001"}
+
+    created = client.post("/v1/incidents", headers=console, json=_body())
+    assert created.status_code == 201, created.text
+    body = created.json()
+    incident = body["incident"]
+    assert [a["volunteer_id"] for a in incident["assignments"]] == [nearest.id, fetcher.id]
+    assert [e["kind"] for e in incident["timeline"]] == ["created", "alerted", "alerted"]
+    assert incident["under_covered"] is False
+    assert body["ranking"]["first_aed_eta_s"] is not None
+    # a retry returns the first response; the same key with another body is refused
+    retry = client.post("/v1/incidents", headers=console, json=_body())
+    assert retry.status_code == 201 and retry.json()["incident"]["id"] == incident["id"]
+    reused = client.post("/v1/incidents", headers=console, json=_body(kind="trauma"))
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["field"] == "Idempotency-Key"
+
+    # a second call 20 m away: listed as a possible duplicate; everyone is busy now
+    second = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
+                         json=_body(x=20)).json()
+    assert second["possible_duplicates"] == [incident["id"]]
+    assert second["incident"]["assignments"] == []
+    assert second["incident"]["under_covered"] is True
+
+    # the fetcher sees only kind and distance until accepting
+    me = auth(Role.volunteer, volunteer_id=fetcher.id)
+    alerts = client.get("/v1/volunteers/me/alerts", headers=me).json()
+    assert len(alerts) == 1 and "address" not in alerts[0]
+    assignment_id = alerts[0]["assignment_id"]
+    accepted = client.post(f"/v1/assignments/{assignment_id}/accept", headers=me).json()
+    assert accepted["status"] == "accepted" and accepted["address"] == "河城北岸路1号"
+    assert accepted["cabinet_pin"] == "4921" and accepted["aed_location"] is not None
+    again = client.post(f"/v1/assignments/{assignment_id}/accept", headers=me)
+    assert again.status_code == 200 and again.json()["status"] == "accepted"
+    late_decline = client.post(f"/v1/assignments/{assignment_id}/decline", headers=me)
+    assert late_decline.status_code == 409
+    assert late_decline.json()["code"] == "invalid_transition"
+    assert client.post(f"/v1/assignments/{assignment_id}/arrive",
+                       headers=me).json()["status"] == "arrived"
+    # another volunteer cannot touch it
+    other = auth(Role.volunteer, volunteer_id=nearest.id)
+    assert client.post(f"/v1/assignments/{assignment_id}/release",
+                       headers=other).status_code == 404
+
+    closed = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
+                         json={"outcome": "transported"})
+    assert closed.status_code == 200, closed.text
+    final = {a["volunteer_id"]: a["status"] for a in closed.json()["assignments"]}
+    assert final == {nearest.id: "cancelled", fetcher.id: "released"}
+    assert closed.json()["timeline"][-1]["kind"] == "closed"
+    twice = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
+                        json={"outcome": "transported"})
+    assert twice.status_code == 409
+    listed = client.get("/v1/incidents?status=open", headers=console).json()
+    assert [i["id"] for i in listed["items"]] == [second["incident"]["id"]]
+    assert aed.id == body["ranking"]["responders"][1]["aed_id"]
+
+
+def test_incident_bad_input(client, session, river):  # noqa: F811 - fixture
+    city, _ = river
+    console = auth(Role.dispatcher, region_id=city.id)
+    assert client.post("/v1/incidents", headers=console,
+                       json=_body(kind="alien")).status_code == 422
+    assert client.post("/v1/incidents", headers=console,
+                       json={**_body(), "extra": 1}).status_code == 422
+    assert client.get("/v1/incidents/999", headers=console).status_code == 404
+    volunteer = auth(Role.volunteer, volunteer_id=1)
+    assert client.post("/v1/incidents", headers=volunteer, json=_body()).status_code == 403
+    assert client.post("/v1/assignments/1/fly", headers=volunteer).status_code == 422
+
+
+@pytest.mark.usefixtures("river")
+def test_incident_needs_a_network(client, session):
+    from app.services.regions import create_city
+
+    lonely = create_city(session, code="lonely", name="无网")
+    session.commit()
+    far = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=lonely.id),
+                      json={"location": {"lon": 100.0, "lat": 30.0}, "kind": "cardiac_arrest"})
+    assert far.status_code == 422 and far.json()["code"] == "outside_service_area"
