@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.models import EquipmentPoint, Region, Team, Volunteer
+from app.models import EquipmentPoint, Incident, Region, Team, Volunteer
 from app.schemas.common import PointIn
 from app.schemas.equipment import EquipmentCreate
 from app.schemas.region import RegionCreate
@@ -18,6 +18,7 @@ from app.services.equipment import create_equipment
 from app.services.regions import create_city, create_region
 from app.services.teams import create_team
 from app.services.volunteers import create_certification, create_volunteer
+from app.spatial import lonlat_element
 
 OPERATOR = Principal(role=Role.city_admin, subject="factory", region_path="/")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -88,3 +89,12 @@ def make_aed(session: Session, region: Region, n: int, *, lon: float = 117.2,
                                  principal=OPERATOR)
     session.commit()
     return equipment
+
+
+def make_incident(session: Session, region: Region, *, lon: float = 117.2, lat: float = 39.13
+                  ) -> Incident:
+    incident = Incident(kind="cardiac_arrest", location=lonlat_element(lon, lat),
+                        region_id=region.id, created_by="factory", budget_s=240)
+    session.add(incident)
+    session.commit()
+    return incident

@@ -37,6 +37,7 @@ from app.schemas.incident import (
 )
 from app.services import incidents as service
 from app.services.dispatch import rank_response
+from app.services.eido import incident_eido
 from app.services.pagination import paginate
 from app.services.scope import visible
 from app.spatial import point_out
@@ -117,6 +118,19 @@ def list_incidents(
 def get_incident(incident_id: int, session: DbSession, principal: DispatcherDep,
                  crs: ResponseCrs = Crs.wgs84) -> IncidentRead:
     return incident_read(session, service.get_incident(session, incident_id, principal), crs)
+
+
+@router.get("/v1/incidents/{incident_id}/eido", operation_id="get_incident_eido",
+            responses={**problem_responses(NotFound), 200: {
+                "description": "The incident as a NENA EIDO JSON object.",
+                "content": {"application/json": {"schema": {"type": "object"}}}}})
+def get_incident_eido(incident_id: int, session: DbSession, principal: DispatcherDep
+                      ) -> JSONResponse:
+    """The incident, its location, a resource per responder and fetched AED, its
+    disposition and timeline, in NENA's EIDO JSON shape for consoles that speak it."""
+    incident = service.get_incident(session, incident_id, principal)
+    return JSONResponse(incident_eido(incident, service.assignments_of(session, incident),
+                                      service.timeline_of(session, incident), now=utcnow()))
 
 
 @router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",

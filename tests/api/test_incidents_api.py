@@ -82,6 +82,15 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     listed = client.get("/v1/incidents?status=open", headers=console).json()
     assert [i["id"] for i in listed["items"]] == [second["incident"]["id"]]
     assert aed.id == body["ranking"]["responders"][1]["aed_id"]
+    eido = client.get(f"/v1/incidents/{incident['id']}/eido", headers=console).json()
+    component = eido["incidentComponent"][0]
+    assert component["incidentStatusCommonRegistryText"] == "Closed"
+    assert component["incidentDispositionCommonRegistryText"] == "transported"
+    kinds = sorted(r["resourceTypeCommonRegistryText"] for r in eido["emergencyResourceComponent"])
+    assert kinds == ["AED", "Lay Responder", "Lay Responder"]
+    assert eido["locationComponent"][0]["locationByValue"]["coordinates"][0] == pytest.approx(
+        _at(0, 25)[0], abs=1e-7)
+    assert len(eido["notesComponent"]) == len(closed.json()["timeline"])
 
 
 def test_incident_bad_input(client, session, river):  # noqa: F811 - fixture

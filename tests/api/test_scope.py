@@ -8,12 +8,20 @@ import re
 from app.main import api_routes
 from app.security import Role
 from tests.conftest import auth
-from tests.factories import make_aed, make_area, make_certification, make_team, make_volunteer
+from tests.factories import (
+    make_aed,
+    make_area,
+    make_certification,
+    make_incident,
+    make_team,
+    make_volunteer,
+)
 
 # Valid bodies, so that only the scope can refuse them.
 PATCH_BODIES = {
     "/v1/certifications/{certification_id}": {"issuer": "renamed"},
 }
+POST_BODIES = {"/v1/incidents/{incident_id}/close": {"outcome": "transported"}}
 
 
 def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
@@ -25,6 +33,7 @@ def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
         "volunteer_id": volunteer_b.id,
         "certification_id": make_certification(session, volunteer_b).id,
         "equipment_id": make_aed(session, area.community_b, 1).id,
+        "incident_id": make_incident(session, area.community_b).id,
     }
     headers = auth(Role.district_admin, region_id=area.district_a.id)
     checked = 0
@@ -34,8 +43,8 @@ def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
             continue
         path = route.path.format(**ids)
         for method in route.methods:
-            body = PATCH_BODIES.get(route.path, {"name": "renamed"}) if method == "PATCH" \
-                else None
+            body = (PATCH_BODIES.get(route.path, {"name": "renamed"}) if method == "PATCH"
+                    else POST_BODIES.get(route.path))
             response = client.request(method, path, headers=headers, json=body)
             assert response.status_code == 404, (method, path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
