@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -15,6 +16,7 @@ from app import __version__
 from app.admission import AdmissionControl
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
+from app.escalation import sweep_forever
 from app.geo.warmup import warm_up
 from app.live import open_live_state
 from app.networks import NetworkRegistry
@@ -67,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        yield
+        async with anyio.create_task_group() as tasks:
+            if settings.escalation_interval_s > 0:
+                tasks.start_soon(sweep_forever, app)
+            yield
+            tasks.cancel_scope.cancel()
         app.state.live.close()
         engine.dispose()
 

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
         description="Kinds for which responders with a valid AED-use certificate fetch AEDs.")
     dispatch_alert_count: int = Field(7, ge=1, le=50, description="Responders alerted "
                                       "per incident at first (the best K).")
+    alert_timeout_s: float = Field(60, gt=0, description="An alert unanswered this long is "
+                                   "timed out and replaced by the next best responder.")
+    escalation_budgets_s: list[float] = Field(
+        default_factory=lambda: [480.0, 720.0],
+        description="When too few responders can be alerted, widen the budget step by step "
+                    "to these walking times (seconds) and mark the incident under-covered.")
+    escalation_interval_s: float = Field(5, ge=0, description="How often open incidents are "
+                                         "checked for timed-out alerts (0: never, e.g. tests).")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

@@ -182,9 +182,14 @@ class Action(StrEnum):
              responses=problem_responses(NotFound, Conflict))
 def respond(assignment_id: int,
             action: Annotated[Action, Path(description="accept, decline, arrive or release.")],
-            session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = Crs.wgs84
-            ) -> AlertRead | AcceptedRead:
-    """Accept (idempotent), decline, mark arrival, or be released. Invalid steps are 409."""
+            session: DbSession, principal: SelfVolunteer, networks: Networks, live: Live,
+            settings: SettingsDep, crs: ResponseCrs = Crs.wgs84) -> AlertRead | AcceptedRead:
+    """Accept (idempotent), decline, mark arrival, or be released. Invalid steps are 409.
+    A decline is replaced by the next best responder at once."""
+    now = utcnow()
     assignment = service.transition(session, assignment_id, principal.volunteer_id,
-                                    action.value, now=utcnow())
+                                    action.value, now=now)
+    if action is Action.decline:
+        service.escalate(session, networks, live, settings,
+                         session.get(Incident, assignment.incident_id), now=now)
     return _alert(session, assignment, crs)

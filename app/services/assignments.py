@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.models import Assignment
+from app.models.base import utcnow
 from app.models.incident import AssignmentRole
 
 
 def claim_responder(session: Session, *, incident_id: int, volunteer_id: int,
                     role: AssignmentRole, eta_s: float, distance_m: float,
-                    equipment_id: int | None = None, aed_eta_s: float | None = None
-                    ) -> Assignment:
+                    equipment_id: int | None = None, aed_eta_s: float | None = None,
+                    alerted_at: datetime | None = None) -> Assignment:
     """Alert a volunteer for an incident. A volunteer with another active assignment makes
     the partial unique index refuse the row, whatever the concurrency: 409."""
     assignment = Assignment(incident_id=incident_id, volunteer_id=volunteer_id,
                             role=role.value, eta_s=eta_s, distance_m=distance_m,
-                            equipment_id=equipment_id, aed_eta_s=aed_eta_s)
+                            equipment_id=equipment_id, aed_eta_s=aed_eta_s,
+                            alerted_at=alerted_at or utcnow())
     try:
         with session.begin_nested():
             session.add(assignment)

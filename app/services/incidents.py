@@ -25,13 +25,14 @@ from app.models.incident import (
     IncidentStatus,
 )
 from app.networks import NetworkRegistry
+from app.schemas.common import PointIn
 from app.schemas.incident import IncidentCreate
 from app.security import Principal
 from app.services.assignments import claim_responder
 from app.services.dispatch import RankedIncident, rank
 from app.services.scope import get_scoped
 from app.settings import Settings
-from app.spatial import lonlat_element, within_radius
+from app.spatial import lonlat_element, wgs84_lonlat, within_radius
 
 DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_WINDOW = timedelta(seconds=120)
@@ -107,20 +108,8 @@ def create_incident(session: Session, networks: NetworkRegistry, live: LiveState
     session.flush()
     event(session, incident, "created", at=now, incident_kind=data.kind, by=principal.subject,
           possible_duplicates=duplicates)
-    alerted = 0
-    for row, volunteer in zip(ranked.plan.responders, ranked.volunteers, strict=True):
-        aed_id = ranked.aeds[row.aed] if row.aed is not None else None
-        try:
-            claim_responder(session, incident_id=incident.id, volunteer_id=volunteer.id,
-                            role=AssignmentRole(row.role), eta_s=row.eta_seconds,
-                            distance_m=row.distance_m, equipment_id=aed_id,
-                            aed_eta_s=row.to_aed_seconds)
-        except Conflict:  # claimed by another incident since the ranking: skip, log it
-            event(session, incident, "skipped_busy", at=now, volunteer_id=volunteer.id)
-            continue
-        alerted += 1
-        event(session, incident, "alerted", at=now, volunteer_id=volunteer.id, role=row.role,
-              eta_s=round(row.eta_seconds, 1), aed_id=aed_id)
+    alerted = _claim_ranked(session, incident, ranked, skip=set(),
+                            count=settings.dispatch_alert_count, now=now, event_kind="alerted")
     needs_aed = data.kind in settings.aed_fetch_kinds
     if alerted == 0 or (needs_aed and ranked.plan.first_aed_seconds is None):
         incident.under_covered = True
@@ -128,6 +117,82 @@ def create_incident(session: Session, networks: NetworkRegistry, live: LiveState
               aed_in_reach=ranked.plan.first_aed_seconds is not None)
     session.flush()
     return CreatedIncident(incident, ranked, duplicates)
+
+
+def _claim_ranked(session: Session, incident: Incident, ranked: RankedIncident, *,
+                  skip: set[int], count: int, now: datetime, event_kind: str) -> int:
+    """Alert up to ``count`` ranked responders not in ``skip``; returns how many."""
+    alerted = 0
+    for row, volunteer in zip(ranked.plan.responders, ranked.volunteers, strict=True):
+        if alerted >= count:
+            break
+        if volunteer.id in skip:
+            continue
+        aed_id = ranked.aeds[row.aed] if row.aed is not None else None
+        try:
+            claim_responder(session, incident_id=incident.id, volunteer_id=volunteer.id,
+                            role=AssignmentRole(row.role), eta_s=row.eta_seconds,
+                            distance_m=row.distance_m, equipment_id=aed_id,
+                            aed_eta_s=row.to_aed_seconds, alerted_at=now)
+        except Conflict:  # claimed by another incident since the ranking
+            event(session, incident, "skipped_busy", at=now, volunteer_id=volunteer.id)
+            continue
+        alerted += 1
+        event(session, incident, event_kind, at=now, volunteer_id=volunteer.id, role=row.role,
+              eta_s=round(row.eta_seconds, 1), aed_id=aed_id)
+    return alerted
+
+
+def escalate(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings,
+             incident: Incident, *, now: datetime) -> None:
+    """Time out silent alerts, replace them and the declines with the next best responders,
+    and when nobody is left within the budget widen it step by step (under-covered)."""
+    if incident.status != IncidentStatus.open.value:
+        return
+    assignments = assignments_of(session, incident)
+    timeout = timedelta(seconds=settings.alert_timeout_s)
+    for a in assignments:
+        if a.status == AssignmentStatus.alerted.value and now - a.alerted_at >= timeout:
+            a.status = AssignmentStatus.timed_out.value
+            a.responded_at = now
+            event(session, incident, "timed_out", at=now, volunteer_id=a.volunteer_id)
+    active = sum(a.status in ACTIVE_ASSIGNMENT_STATUSES for a in assignments)
+    missing = settings.dispatch_alert_count - active
+    if missing <= 0:
+        session.flush()
+        return
+    tried = {a.volunteer_id for a in assignments}
+    lon, lat = wgs84_lonlat(incident.location)
+    budgets = [incident.budget_s, *(b for b in settings.escalation_budgets_s
+                                    if b > incident.budget_s)]
+    for budget in budgets:
+        ranked = rank(session, networks, live, settings, location=PointIn(lon=lon, lat=lat),
+                      kind=incident.kind, budget_s=budget,
+                      limit=settings.dispatch_alert_count + len(tried), now=now)
+        has_new = any(v.id not in tried for v in ranked.volunteers)
+        if not has_new and budget != budgets[-1]:
+            continue
+        if budget != incident.budget_s:
+            event(session, incident, "widened", at=now, from_s=incident.budget_s, to_s=budget)
+            incident.budget_s = budget
+            if not incident.under_covered:
+                incident.under_covered = True
+                event(session, incident, "under_covered", at=now, reason="too few accepted")
+        _claim_ranked(session, incident, ranked, skip=tried, count=missing, now=now,
+                      event_kind="replacement_alerted")
+        break
+    session.flush()
+
+
+def open_incidents_needing_attention(session: Session, settings: Settings, *, now: datetime
+                                     ) -> list[int]:
+    """Open incidents with an alert past its timeout (for the periodic sweep)."""
+    cutoff = now - timedelta(seconds=settings.alert_timeout_s)
+    return list(session.scalars(select(Incident.id).join(
+        Assignment, Assignment.incident_id == Incident.id).where(
+        Incident.status == IncidentStatus.open.value,
+        Assignment.status == AssignmentStatus.alerted.value,
+        Assignment.alerted_at <= cutoff).distinct()))
 
 
 def get_incident(session: Session, incident_id: int, principal: Principal) -> Incident:

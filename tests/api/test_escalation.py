@@ -1,0 +1,96 @@
+"""Escalation with a controlled clock: declines and silent alerts are replaced by the next
+best responder; when nobody is left within the budget it widens (4 -> 8 min) and the
+incident is marked under-covered. Every step is in the timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.live.state import Fix
+from app.main import create_app
+from app.models import Assignment, Incident
+from app.models.base import utcnow
+from app.schemas.common import PointIn
+from app.schemas.incident import IncidentCreate
+from app.security import Principal, Role
+from app.services import incidents as service
+from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
+from tests.api.test_walking_api import _at
+from tests.conftest import auth
+
+
+@pytest.fixture
+def app_one_alert(settings, engine):
+    app = create_app(settings.model_copy(update={"dispatch_alert_count": 1,
+                                                 "escalation_interval_s": 0}))
+    with TestClient(app) as client:
+        yield client
+
+
+def _statuses(session, incident_id):
+    rows = session.query(Assignment).filter_by(incident_id=incident_id).order_by(Assignment.id)
+    return [(a.volunteer_id, a.status) for a in rows]
+
+
+def test_replace_timeout_and_widen(app_one_alert, session, river):  # noqa: F811
+    client = app_one_alert
+    city, community = river
+    # trauma: no AED needed, so the incident starts fully covered
+    people = [_responder(session, community, n, x, 25, ("trauma_bandaging",))
+              for n, x in enumerate((100, 200, 300, 600), start=1)]
+    for volunteer, x in zip(people, (100, 200, 300, 600), strict=True):
+        _on_duty(client, volunteer, x, 25)
+    state, settings = client.app.state, client.app.state.settings
+    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
+                          region_path=city.path)
+    t0 = utcnow()
+    lon, lat = _at(0, 25)
+    created = service.create_incident(session, state.networks, state.live, settings, principal,
+                                      IncidentCreate(location=PointIn(lon=lon, lat=lat),
+                                                     kind="trauma"), now=t0)
+    session.commit()
+    incident_id = created.incident.id
+    first, second, third, far = (p.id for p in people)
+    assert _statuses(session, incident_id) == [(first, "alerted")]
+
+    # the first declines through the API: replaced at once by the next best
+    assignment = session.query(Assignment).filter_by(volunteer_id=first).one()
+    declined = client.post(f"/v1/assignments/{assignment.id}/decline",
+                           headers=auth(Role.volunteer, volunteer_id=first))
+    assert declined.status_code == 200
+    session.commit()  # end the read transaction: see what the API committed
+    session.expire_all()
+    assert _statuses(session, incident_id) == [(first, "declined"), (second, "alerted")]
+
+    # 59 s later nothing happens; at 60 s the silent alert times out and is replaced
+    alerted_at = session.query(Assignment).filter_by(volunteer_id=second).one().alerted_at
+    incident = session.get(Incident, incident_id)
+    service.escalate(session, state.networks, state.live, settings, incident,
+                     now=alerted_at + timedelta(seconds=59))
+    assert _statuses(session, incident_id)[-1] == (second, "alerted")
+    t1 = alerted_at + timedelta(seconds=60)
+    service.escalate(session, state.networks, state.live, settings, incident, now=t1)
+    session.commit()
+    assert _statuses(session, incident_id)[-2:] == [(second, "timed_out"), (third, "alerted")]
+    assert incident.under_covered is False
+
+    # the third stays silent too; the fourth (still reporting) is 339 s away: the budget
+    # widens to 8 min
+    t2 = t1 + timedelta(seconds=60)
+    far_lon, far_lat = _at(600, 25)
+    state.live.record_fix(far, Fix(lon=far_lon, lat=far_lat, accuracy_m=8, recorded_at=t2),
+                          received_at=t2)
+    service.escalate(session, state.networks, state.live, settings, incident, now=t2)
+    session.commit()
+    assert _statuses(session, incident_id)[-2:] == [(third, "timed_out"), (far, "alerted")]
+    assert incident.budget_s == 480 and incident.under_covered is True
+    kinds = [e.kind for e in service.timeline_of(session, incident)]
+    assert kinds == ["created", "alerted", "declined", "replacement_alerted", "timed_out",
+                     "replacement_alerted", "timed_out", "widened", "under_covered",
+                     "replacement_alerted"]
+    # the sweep finds nothing more to do once every alert is fresh
+    assert service.open_incidents_needing_attention(session, settings,
+                                                    now=t1 + timedelta(seconds=61)) == []
