@@ -31,6 +31,7 @@ from app.routers import (
     incidents,
     live,
     regions,
+    stream,
     teams,
     volunteers,
     walking,
@@ -40,7 +41,7 @@ from app.settings import Settings
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
-    live.router, dispatch.router, incidents.router,
+    stream.router, live.router, dispatch.router, incidents.router,
 )
 
 DESCRIPTION = """
