@@ -1,4 +1,4 @@
-"""The periodic sweep that times out unanswered alerts and replaces them."""
+"""The periodic sweep: times out unanswered alerts and replaces them; delivers webhooks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.db import transaction
 from app.models import Incident
 from app.models.base import utcnow
 from app.services.incidents import escalate, open_incidents_needing_attention
+from app.services.webhooks import deliver_all
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ def sweep_once(app: FastAPI) -> int:
         with transaction(app.state.sessionmaker) as session:
             escalate(session, app.state.networks, app.state.live, settings,
                      session.get(Incident, incident_id), now=now)
+    # Webhooks follow the timeline: a receiver that is down never blocks an incident.
+    with transaction(app.state.sessionmaker) as session:
+        deliver_all(session, settings, now=now)
     return len(ids)
 
 

@@ -35,13 +35,14 @@ from app.routers import (
     teams,
     volunteers,
     walking,
+    webhooks,
 )
 from app.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
-    stream.router, live.router, dispatch.router, incidents.router,
+    stream.router, live.router, dispatch.router, incidents.router, webhooks.router,
 )
 
 DESCRIPTION = """

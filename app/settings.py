@@ -108,6 +108,10 @@ class Settings(BaseSettings):
                     "to these walking times (seconds) and mark the incident under-covered.")
     escalation_interval_s: float = Field(5, ge=0, description="How often open incidents are "
                                          "checked for timed-out alerts (0: never, e.g. tests).")
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts webhooks may be sent to (JSON list); "
+        "empty: no webhook can be registered.")
+    webhook_timeout_s: float = Field(3.0, gt=0, le=30, description="Timeout of one delivery.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
 

@@ -3,9 +3,16 @@
 from app.models.account import ConsoleUser
 from app.models.base import Base
 from app.models.equipment import EquipmentPoint
-from app.models.incident import Assignment, IdempotencyRecord, Incident, IncidentEvent
+from app.models.incident import (
+    Assignment,
+    IdempotencyRecord,
+    Incident,
+    IncidentEvent,
+    Webhook,
+)
 from app.models.region import Region
 from app.models.volunteer import Certification, Team, Volunteer
 
 __all__ = ["Assignment", "Base", "Certification", "ConsoleUser", "EquipmentPoint",
-           "IdempotencyRecord", "Incident", "IncidentEvent", "Region", "Team", "Volunteer"]
+           "IdempotencyRecord", "Incident", "IncidentEvent", "Region", "Team", "Volunteer",
+           "Webhook"]

@@ -130,3 +130,20 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Webhook(TimestampMixin, Base):
+    """A console integration that receives the incident timeline of its area, signed."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"),
+                                           index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Delivery cursor: events up to this id were delivered (at-least-once, in order).
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
