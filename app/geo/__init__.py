@@ -52,6 +52,18 @@ route
 isochrone
     ``isochrones(result, budgets_seconds, *, buffer_m=30, resolution_m=None)
     -> list[shapely geometry]`` in lon/lat, one per budget.
+coverage
+    ``edge_coverage(net, source_edge_ids, source_offsets_m, *, speed_mps,
+    budget_seconds, ...) -> EdgeCoverage`` (one multi-source search; exact covered
+    length per edge), ``length_summary``/``coverage_summary`` (shares, exact p50/p90),
+    ``point_times``, ``uncovered_stretches``, ``assign_to_polygons``.
+placement
+    ``place_sources(net, demand, *, count, speed_mps, budget_seconds, ...) ->
+    Placement`` (lazy-greedy maximal covering), ``least_valuable_sources``.
+dispatch
+    ``rank_for_incident(net, incident, responders, aeds, *, speed_mps, budget_seconds,
+    limit, fetch_aed, can_fetch, ...) -> DispatchPlan`` (who goes direct, who fetches
+    which AED; exact for its stated objective); ``radius_policy`` (the baseline).
 errors
     ``GeoError`` > ``TooFarFromNetwork(distance_m, max_snap_m)``, ``NoRoute``.
 warmup
@@ -60,9 +72,8 @@ warmup
 Typical dispatch ranking::
 
     incident = snap_point(net, lon, lat)                    # 4xx on TooFarFromNetwork
-    result = bounded_search(net, incident, budget_seconds=240, speed_mps=1.4)
-    seconds = times_to_points(result, responder_edge_ids, responder_offsets_m)
-    ranked = np.argsort(seconds)[: np.isfinite(seconds).sum()]
+    plan = rank_for_incident(net, incident, responders, aeds, speed_mps=1.8,
+                             budget_seconds=240, limit=7)   # one bounded search inside
 
 Conventions: lon/lat are WGS-84 (convert GCJ-02/BD-09 with ``app.geo.crs`` first);
 units are in the names (``_m``, ``seconds``, ``speed_mps``); flags are keyword-only;
