@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import DbSession, Live, ResponseCrs, SelfVolunteer
+from app.deps import DbSession, Live, Networks, ResponseCrs, SelfVolunteer, SettingsDep
 from app.errors import Conflict, NotFound, ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
 from app.live.state import FixVerdict, VolunteerLive
@@ -17,6 +17,7 @@ from app.schemas.live import (
     LocationIn,
 )
 from app.services import duty as service
+from app.services import incidents
 from app.spatial import point_out_lonlat
 
 router = APIRouter(prefix="/v1/volunteers/me", tags=["live"])
@@ -45,10 +46,17 @@ def get_live(principal: SelfVolunteer, live: Live, crs: ResponseCrs = Crs.wgs84)
 @router.put("/duty", operation_id="set_my_duty", response_model=LiveRead,
             responses=problem_responses(NotFound, Conflict, ServiceUnavailable))
 def put_duty(data: DutyIn, session: DbSession, principal: SelfVolunteer, live: Live,
-             crs: ResponseCrs = Crs.wgs84) -> LiveRead:
-    """On duty: location is shared and alerts arrive. Off duty deletes the live location."""
+             networks: Networks, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
+             ) -> LiveRead:
+    """On duty: location is shared and alerts arrive. Off duty deletes the live location at
+    once and stands the volunteer down from any incident (replaced by the next best)."""
+    now = utcnow()
     state = service.set_duty(session, live, principal.volunteer_id, on_duty=data.on_duty,
-                             now=utcnow())
+                             now=now)
+    if not data.on_duty:
+        for incident in incidents.stand_down(session, principal.volunteer_id,
+                                             reason="off_duty", now=now):
+            incidents.escalate(session, networks, live, settings, incident, now=now)
     return live_read(state, crs)
 
 

@@ -29,7 +29,7 @@ router = APIRouter(tags=["push"])
 POLL_S = 0.5
 HEARTBEAT_S = 15.0
 # What a volunteer's own stream carries: never another volunteer's details.
-VOLUNTEER_EVENT_KINDS = ("alerted", "replacement_alerted", "cancelled", "closed")
+VOLUNTEER_EVENT_KINDS = ("alerted", "replacement_alerted", "cancelled", "stood_down", "closed")
 
 LastEventId = Annotated[int | None, Header(description="Resume after this event id.",
                                            examples=[1024])]

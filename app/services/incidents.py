@@ -184,6 +184,24 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
     session.flush()
 
 
+def stand_down(session: Session, volunteer_id: int, *, reason: str, now: datetime
+               ) -> list[Incident]:
+    """Cancel the volunteer's active assignments (e.g. gone off duty) with a message on the
+    timeline; returns the incidents that now need a replacement."""
+    incidents = []
+    for assignment in session.scalars(select(Assignment).where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))):
+        assignment.status = AssignmentStatus.cancelled.value
+        assignment.released_at = now
+        incident = session.get(Incident, assignment.incident_id)
+        event(session, incident, "stood_down", at=now, volunteer_id=volunteer_id,
+              reason=reason)
+        incidents.append(incident)
+    session.flush()
+    return incidents
+
+
 def open_incidents_needing_attention(session: Session, settings: Settings, *, now: datetime
                                      ) -> list[int]:
     """Open incidents with an alert past its timeout (for the periodic sweep)."""

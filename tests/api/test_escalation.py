@@ -94,3 +94,26 @@ def test_replace_timeout_and_widen(app_one_alert, session, river):  # noqa: F811
     # the sweep finds nothing more to do once every alert is fresh
     assert service.open_incidents_needing_attention(session, settings,
                                                     now=t1 + timedelta(seconds=61)) == []
+
+
+def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # noqa: F811
+    client = app_one_alert
+    city, community = river
+    near = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
+    backup = _responder(session, community, 2, 200, 25, ("trauma_bandaging",))
+    _on_duty(client, near, 100, 25)
+    _on_duty(client, backup, 200, 25)
+    lon, lat = _at(0, 25)
+    created = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
+                          json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
+    incident_id = created.json()["incident"]["id"]
+    assert _statuses(session, incident_id) == [(near.id, "alerted")]
+    off = client.put("/v1/volunteers/me/duty", headers=auth(Role.volunteer, volunteer_id=near.id),
+                     json={"on_duty": False})
+    assert off.status_code == 200
+    session.commit()
+    session.expire_all()
+    assert _statuses(session, incident_id) == [(near.id, "cancelled"), (backup.id, "alerted")]
+    incident = session.get(Incident, incident_id)
+    stood = [e for e in service.timeline_of(session, incident) if e.kind == "stood_down"]
+    assert [(e.volunteer_id, e.data["reason"]) for e in stood] == [(near.id, "off_duty")]
