@@ -170,6 +170,17 @@ def my_alerts(session: DbSession, principal: SelfVolunteer, crs: ResponseCrs = C
     return [_alert(session, a, crs) for a in rows]
 
 
+@router.post("/v1/volunteers/me/test-alert", operation_id="trigger_my_test_alert",
+             response_model=AlertRead, status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(Conflict))
+def trigger_test_alert(session: DbSession, principal: SelfVolunteer, live: Live,
+                       crs: ResponseCrs = Crs.wgs84) -> AlertRead | AcceptedRead:
+    """A drill: a test incident at my position with only me alerted, to practise accepting,
+    arriving and being released. Counts in no statistics."""
+    assignment = service.test_alert(session, live, principal.volunteer_id, now=utcnow())
+    return _alert(session, assignment, crs)
+
+
 class Action(StrEnum):
     accept = "accept"
     decline = "decline"

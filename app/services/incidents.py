@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable, not_found
 from app.live.state import LiveState
-from app.models import Assignment, EquipmentPoint, IdempotencyRecord, Incident, IncidentEvent
+from app.models import (
+    Assignment,
+    EquipmentPoint,
+    IdempotencyRecord,
+    Incident,
+    IncidentEvent,
+    Region,
+)
 from app.models.incident import (
     ACTIVE_ASSIGNMENT_STATUSES,
     AssignmentRole,
@@ -31,6 +38,7 @@ from app.security import Principal
 from app.services.assignments import claim_responder
 from app.services.dispatch import RankedIncident, rank
 from app.services.scope import get_scoped
+from app.services.volunteers import get_self
 from app.settings import Settings
 from app.spatial import lonlat_element, wgs84_lonlat, within_radius
 
@@ -182,6 +190,39 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
                       event_kind="replacement_alerted")
         break
     session.flush()
+
+
+DRILL_KIND = "drill"
+
+
+def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: datetime
+               ) -> Assignment:
+    """A drill for one volunteer: a test incident at their live position (or home anchor)
+    with only them alerted, so the whole flow can be practised; drills are marked
+    ``is_test`` and count in no statistics."""
+    volunteer = get_self(session, volunteer_id)
+    fix = live.get(volunteer_id, now=now).fix
+    if fix is not None:
+        lon, lat = fix.lon, fix.lat
+    elif volunteer.home_location is not None:
+        lon, lat = wgs84_lonlat(volunteer.home_location)
+    else:
+        raise Unprocessable("report a location or set a home anchor first",
+                            field="location", code="no_position")
+    region = session.get(Region, volunteer.region_id)
+    city_id = int(region.path.strip("/").split("/")[0])
+    incident = Incident(kind=DRILL_KIND, location=lonlat_element(lon, lat), region_id=city_id,
+                        created_by=f"volunteer:{volunteer_id}", is_test=True, budget_s=240,
+                        address="[TEST] 演练", created_at=now, updated_at=now)
+    session.add(incident)
+    session.flush()
+    event(session, incident, "created", at=now, incident_kind=DRILL_KIND, test=True)
+    assignment = claim_responder(session, incident_id=incident.id, volunteer_id=volunteer_id,
+                                 role=AssignmentRole.direct, eta_s=60.0, distance_m=100.0,
+                                 alerted_at=now)
+    event(session, incident, "alerted", at=now, volunteer_id=volunteer_id, test=True)
+    session.flush()
+    return assignment
 
 
 def stand_down(session: Session, volunteer_id: int, *, reason: str, now: datetime

@@ -115,3 +115,21 @@ def test_incident_needs_a_network(client, session):
     far = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=lonely.id),
                       json={"location": {"lon": 100.0, "lat": 30.0}, "kind": "cardiac_arrest"})
     assert far.status_code == 422 and far.json()["code"] == "outside_service_area"
+
+
+def test_volunteer_drill(client, session, river):  # noqa: F811 - fixture
+    city, community = river
+    volunteer = _responder(session, community, 1, 100, 25)
+    me = auth(Role.volunteer, volunteer_id=volunteer.id)
+    drill = client.post("/v1/volunteers/me/test-alert", headers=me)
+    assert drill.status_code == 201, drill.text
+    assert drill.json()["is_test"] is True and drill.json()["status"] == "alerted"
+    accepted = client.post(f"/v1/assignments/{drill.json()['assignment_id']}/accept",
+                           headers=me).json()
+    assert accepted["address"].startswith("[TEST]")
+    # busy with the drill: a second one is refused; real incident lists exclude drills
+    assert client.post("/v1/volunteers/me/test-alert", headers=me).status_code == 409
+    console = auth(Role.dispatcher, region_id=city.id)
+    real = client.get("/v1/incidents?is_test=false", headers=console).json()
+    assert real["total"] == 0
+    assert client.get("/v1/incidents?is_test=true", headers=console).json()["total"] == 1
