@@ -62,19 +62,36 @@ def put_duty(data: DutyIn, session: DbSession, principal: SelfVolunteer, live: L
 
 @router.put("/location", operation_id="report_my_location", response_model=FixVerdictRead,
             responses=ERRORS)
-def put_location(data: LocationIn, principal: SelfVolunteer, live: Live) -> FixVerdictRead:
+def put_location(data: LocationIn, session: DbSession, principal: SelfVolunteer, live: Live,
+                 networks: Networks, settings: SettingsDep) -> FixVerdictRead:
     """A fresh fix while on duty. Implausible fixes (impossible speed, zero or huge accuracy,
-    a clock far off) are flagged and not used; the previous fix stays."""
+    a clock far off) are flagged and not used; the previous fix stays. A responder who has
+    moved out of reach of its incident is stood down (and replaced)."""
     verdicts = service.report_locations(live, principal.volunteer_id, [data],
                                         received_at=utcnow())
+    _follow_moves(session, live, networks, settings, principal.volunteer_id)
     return verdict_read(verdicts[0])
 
 
 @router.post("/locations", operation_id="report_my_locations",
              response_model=list[FixVerdictRead], responses=ERRORS)
-def post_locations(data: LocationBatchIn, principal: SelfVolunteer, live: Live
+def post_locations(data: LocationBatchIn, session: DbSession, principal: SelfVolunteer,
+                   live: Live, networks: Networks, settings: SettingsDep
                    ) -> list[FixVerdictRead]:
     """Fixes a device queued while offline; the latest plausible one becomes live."""
     verdicts = service.report_locations(live, principal.volunteer_id, data.fixes,
                                         received_at=utcnow())
+    _follow_moves(session, live, networks, settings, principal.volunteer_id)
     return [verdict_read(v) for v in verdicts]
+
+
+def _follow_moves(session: DbSession, live: Live, networks: Networks, settings: SettingsDep,
+                  volunteer_id: int) -> None:
+    now = utcnow()
+    fix = service.own_state(live, volunteer_id, now=now).fix
+    if fix is None:
+        return
+    for incident in incidents.out_of_reach(session, networks, volunteer_id, lon=fix.lon,
+                                           lat=fix.lat, now=now,
+                                           max_snap_m=settings.max_snap_m):
+        incidents.escalate(session, networks, live, settings, incident, now=now)

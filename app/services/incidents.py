@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable, not_found
+from app.geo.errors import TooFarFromNetwork
+from app.geo.search import bounded_search, times_to_points
+from app.geo.snap import snap_point
 from app.live.state import LiveState
 from app.models import (
     Assignment,
@@ -241,6 +245,49 @@ def stand_down(session: Session, volunteer_id: int, *, reason: str, now: datetim
         incidents.append(incident)
     session.flush()
     return incidents
+
+
+# A responder further than this many times the incident's budget is out of reach.
+OUT_OF_REACH_FACTOR = 1.5
+
+
+def out_of_reach(session: Session, networks: NetworkRegistry, volunteer_id: int, *,
+                 lon: float, lat: float, now: datetime, max_snap_m: float) -> list[Incident]:
+    """Stand the volunteer down from incidents it can no longer reach on foot in time
+    (walking time from its new position beyond 1.5 x the budget)."""
+    active = list(session.scalars(select(Assignment).where(
+        Assignment.volunteer_id == volunteer_id,
+        Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))))
+    far: list[Incident] = []
+    for assignment in active:
+        incident = session.get(Incident, assignment.incident_id)
+        ilon, ilat = wgs84_lonlat(incident.location)
+        city = networks.containing(ilon, ilat)
+        if city is None or assignment.status == AssignmentStatus.arrived.value:
+            continue
+        region = session.get(Region, incident.region_id)
+        speed = region.responder_speed_mps
+        horizon = incident.budget_s * OUT_OF_REACH_FACTOR
+        try:
+            here = snap_point(city.network, lon, lat, max_snap_m=max_snap_m)
+            there = snap_point(city.network, ilon, ilat, max_snap_m=max_snap_m)
+        except TooFarFromNetwork:
+            continue  # a wild fix is the plausibility check's business, not a stand-down
+        seconds = times_to_points(bounded_search(city.network, there, budget_seconds=horizon,
+                                                 speed_mps=speed),
+                                  np.array([here.edge_id], np.int32),
+                                  np.array([here.offset_m]))[0]
+        if not np.isfinite(seconds):
+            far.append(incident)
+    for incident in far:
+        for assignment in active:
+            if assignment.incident_id == incident.id:
+                assignment.status = AssignmentStatus.cancelled.value
+                assignment.released_at = now
+        event(session, incident, "stood_down", at=now, volunteer_id=volunteer_id,
+              reason="out_of_reach")
+    session.flush()
+    return far
 
 
 def open_incidents_needing_attention(session: Session, settings: Settings, *, now: datetime

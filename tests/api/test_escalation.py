@@ -117,3 +117,41 @@ def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # no
     incident = session.get(Incident, incident_id)
     stood = [e for e in service.timeline_of(session, incident) if e.kind == "stood_down"]
     assert [(e.volunteer_id, e.data["reason"]) for e in stood] == [(near.id, "off_duty")]
+
+
+def test_moving_out_of_reach_stands_down(app_one_alert, session, river):  # noqa: F811
+    client = app_one_alert
+    city, community = river
+    mover = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
+    backup = _responder(session, community, 2, 200, 25, ("trauma_bandaging",))
+    _on_duty(client, mover, 100, 25)
+    _on_duty(client, backup, 200, 25)
+    lon, lat = _at(0, 25)
+    created = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
+                          json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
+    incident_id = created.json()["incident"]["id"]
+    me = auth(Role.volunteer, volunteer_id=mover.id)
+    # a little closer: still on it
+    near_lon, near_lat = _at(90, 25)
+    fix = {"lon": near_lon, "lat": near_lat, "accuracy_m": 5,
+           "recorded_at": utcnow().isoformat()}
+    assert client.put("/v1/volunteers/me/location", headers=me, json=fix).status_code == 200
+    session.commit()
+    session.expire_all()
+    assert _statuses(session, incident_id) == [(mover.id, "alerted")]
+    # 900 m away along the bank (walked there within the plausible speed): out of reach
+    # of a 240 s budget x 1.5 at 1.8 m/s (648 m)
+    live = client.app.state.live
+    t = utcnow() + timedelta(seconds=60)
+    far_lon, far_lat = _at(-800, 25)
+    live.record_fix(mover.id, Fix(lon=far_lon, lat=far_lat, accuracy_m=5, recorded_at=t),
+                    received_at=t)
+    state = client.app.state
+    far = service.out_of_reach(session, state.networks, mover.id, lon=far_lon, lat=far_lat, now=t,
+                       max_snap_m=250)
+    assert [i.id for i in far] == [incident_id]
+    session.commit()
+    assert _statuses(session, incident_id) == [(mover.id, "cancelled")]
+    reasons = [e.data.get("reason") for e in service.timeline_of(session, far[0])
+               if e.kind == "stood_down"]
+    assert reasons == ["out_of_reach"]
