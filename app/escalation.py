@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import anyio
+import httpx
 from fastapi import FastAPI
 
 from app.db import transaction
@@ -12,6 +13,7 @@ from app.models import Incident
 from app.models.base import utcnow
 from app.services.incidents import escalate, open_incidents_needing_attention
 from app.services.webhooks import deliver_all
+from app.services.wechat_notify import send_pending
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,14 @@ def sweep_once(app: FastAPI) -> int:
         with transaction(app.state.sessionmaker) as session:
             escalate(session, app.state.networks, app.state.live, settings,
                      session.get(Incident, incident_id), now=now)
-    # Webhooks follow the timeline: a receiver that is down never blocks an incident.
+    # Webhooks and WeChat messages follow the timeline: a receiver that is down never
+    # blocks an incident, and the next sweep resumes where this one stopped.
     with transaction(app.state.sessionmaker) as session:
         deliver_all(session, settings, now=now)
+    with transaction(app.state.sessionmaker) as session, httpx.Client(
+            base_url=settings.wechat_api_base, timeout=settings.wechat_timeout_s,
+            follow_redirects=False) as client:
+        send_pending(session, settings, app.state.wechat_token, client=client)
     return len(ids)
 
 

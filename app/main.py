@@ -37,6 +37,7 @@ from app.routers import (
     walking,
     webhooks,
 )
+from app.services.wechat_notify import AccessToken
 from app.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.networks = NetworkRegistry(settings.data_dir)
+    app.state.wechat_token = AccessToken()
     app.state.live = open_live_state(settings.redis_url, policy=settings.live_policy(),
                                      key_prefix=settings.live_key_prefix)
     install_error_handlers(app)

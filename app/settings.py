@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     wechat_app_id: str = Field("", description="Mini-program app id.")
     wechat_app_secret: str = Field("", description="Mini-program app secret.")
     wechat_timeout_s: float = Field(5.0, gt=0, description="Timeout of calls to WeChat.")
+    wechat_alert_template_id: str = Field("", description="Subscription-message template for "
+                                          "alerts and stand-downs; empty: not sent.")
 
     login_max_failures: int = Field(
         5, ge=1, description="Failed password sign-ins before a user is throttled."

@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.equipment import EquipmentPoint
 from app.models.incident import (
     Assignment,
+    DeliveryCursor,
     IdempotencyRecord,
     Incident,
     IncidentEvent,
@@ -13,6 +14,18 @@ from app.models.incident import (
 from app.models.region import Region
 from app.models.volunteer import Certification, Team, Volunteer
 
-__all__ = ["Assignment", "Base", "Certification", "ConsoleUser", "EquipmentPoint",
-           "IdempotencyRecord", "Incident", "IncidentEvent", "Region", "Team", "Volunteer",
-           "Webhook"]
+__all__ = [
+    "Assignment",
+    "Base",
+    "Certification",
+    "ConsoleUser",
+    "DeliveryCursor",
+    "EquipmentPoint",
+    "IdempotencyRecord",
+    "Incident",
+    "IncidentEvent",
+    "Region",
+    "Team",
+    "Volunteer",
+    "Webhook",
+]

@@ -147,3 +147,12 @@ class Webhook(TimestampMixin, Base):
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeliveryCursor(Base):
+    """How far a notifier (e.g. WeChat subscription messages) has read the timeline."""
+
+    __tablename__ = "delivery_cursor"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,97 @@
+"""Alerts and stand-downs as WeChat subscription messages (订阅消息).
+
+Like webhooks, this notifier follows the incident timeline from a stored cursor, so a
+WeChat outage never blocks an incident and nothing is lost: the next sweep retries.
+Messages carry only the kind and walking distance; details come with acceptance.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, DeliveryCursor, Incident, IncidentEvent, Volunteer
+from app.settings import Settings
+
+CURSOR = "wechat_subscribe"
+NOTIFIED_KINDS = ("alerted", "replacement_alerted", "stood_down")
+BATCH = 200
+
+
+@dataclass
+class AccessToken:
+    """WeChat's client-credential token, cached until shortly before it expires."""
+
+    value: str = ""
+    expires_at: float = 0.0
+    fetched: int = field(default=0)
+
+    def get(self, client: httpx.Client, settings: Settings) -> str:
+        if self.value and time.monotonic() < self.expires_at:
+            return self.value
+        payload = client.get("/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": settings.wechat_app_id,
+            "secret": settings.wechat_app_secret}).json()
+        if "access_token" not in payload:
+            raise httpx.HTTPError(f"no access token (errcode {payload.get('errcode')})")
+        self.value = payload["access_token"]
+        self.expires_at = time.monotonic() + int(payload.get("expires_in", 7200)) - 300
+        self.fetched += 1
+        return self.value
+
+
+def _message(event: IncidentEvent, incident: Incident, assignment: Assignment | None,
+             settings: Settings) -> dict[str, object]:
+    title = {"alerted": "急救呼叫", "replacement_alerted": "急救呼叫",
+             "stood_down": "任务取消"}[event.kind]
+    distance = f"{assignment.distance_m:.0f} 米" if assignment else "-"
+    return {"template_id": settings.wechat_alert_template_id,
+            "page": f"pages/alert/index?assignment={assignment.id if assignment else ''}",
+            "data": {"thing1": {"value": title}, "thing2": {"value": incident.kind},
+                     "character_string3": {"value": distance}}}
+
+
+def send_pending(session: Session, settings: Settings, token: AccessToken, *,
+                 client: httpx.Client) -> int:
+    """Send the new alert events to the volunteers who signed in with WeChat; stops at
+    the first failure and resumes there next time. Returns how many were sent."""
+    if not (settings.wechat_alert_template_id and settings.wechat_app_id):
+        return 0
+    cursor = session.get(DeliveryCursor, CURSOR)
+    if cursor is None:
+        latest = session.scalar(select(IncidentEvent.id).order_by(IncidentEvent.id.desc())
+                                .limit(1))
+        cursor = DeliveryCursor(name=CURSOR, last_event_id=latest or 0)
+        session.add(cursor)
+        session.flush()
+    events = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.id > cursor.last_event_id).order_by(IncidentEvent.id).limit(BATCH)).all()
+    sent = 0
+    for event in events:
+        if event.kind in NOTIFIED_KINDS and event.volunteer_id is not None:
+            volunteer = session.get(Volunteer, event.volunteer_id)
+            incident = session.get(Incident, event.incident_id)
+            if volunteer is not None and volunteer.wechat_openid:
+                assignment = session.scalar(select(Assignment).where(
+                    Assignment.incident_id == incident.id,
+                    Assignment.volunteer_id == volunteer.id))
+                try:
+                    access = token.get(client, settings)
+                    reply = client.post("/cgi-bin/message/subscribe/send",
+                                        params={"access_token": access},
+                                        json={"touser": volunteer.wechat_openid,
+                                              **_message(event, incident, assignment,
+                                                         settings)}).json()
+                except (httpx.HTTPError, ValueError):
+                    break
+                # 43101: the user did not subscribe; nothing to retry for that message.
+                if reply.get("errcode", 0) not in (0, 43101):
+                    break
+                sent += reply.get("errcode", 0) == 0
+        cursor.last_event_id = event.id
+    session.flush()
+    return sent
