@@ -110,9 +110,6 @@ class Allow:
             raise Forbidden(f"Role {principal.role} may not call this operation")
         return principal
 
-    def __hash__(self) -> int:
-        return hash((self.roles, self.public))
-
 
 def allow(*roles: Role) -> Allow:
     return Allow(roles=frozenset(roles))

@@ -26,7 +26,7 @@ from app.services.coverage import (
     CoverageResult,
     audit,
     gap_features,
-    propose_placements,
+    placements_for,
 )
 from app.services.coverage_export import rows_csv
 
@@ -109,13 +109,13 @@ def write_audit(session: Session, networks: NetworkRegistry, region: Region, out
                 step: Callable[[str], object] = progress) -> AuditFiles:
     out.mkdir(parents=True, exist_ok=True)
     with step("coverage (multi-source walking search)"):
-        area, _, results = audit(session, networks, region, minutes=minutes,
+        area, city, results = audit(session, networks, region, minutes=minutes,
                                  of=CoverageOf.both, at=at,
                                  include_unverified=include_unverified, speed_mps=None)
+    aed = next(r for r in results if r.of == "aed")
     with step(f"placement of {placements} new AEDs"):
-        proposal = propose_placements(session, networks, region, count=placements,
-                                      minutes=minutes, candidates=CandidateKind.nodes, at=at,
-                                      speed_mps=None)
+        proposal = placements_for(region, area, city, aed, count=placements,
+                                  candidates=CandidateKind.nodes)
     rows = [row for result in results for row in result.rows]
     files = AuditFiles(out / "report.html", out / "coverage.csv", out / "gaps.geojson",
                        out / "placements.geojson")
@@ -131,7 +131,6 @@ def write_audit(session: Session, networks: NetworkRegistry, region: Region, out
         files.placements.write_text(json.dumps({"type": "FeatureCollection", "features": sites,
                                                 "attribution": OSM_ATTRIBUTION}),
                                     encoding="utf-8")
-        aed = next(r for r in results if r.of == "aed")
         columns = ["region_code", "name", "of", "sources", "length_share", "building_share",
                    "population_share", "p50_s", "p90_s"]
         page = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">

@@ -48,6 +48,7 @@ from app.models import Certification, EquipmentPoint, Region, Volunteer
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import CityNetwork, NetworkRegistry
 from app.services.readiness import Readiness, assess
+from app.services.scope import city_of
 from app.spatial import wgs84_lonlat
 
 RESPONDER_SKILL = Skill.cpr
@@ -84,13 +85,6 @@ def _sources(city: CityNetwork, ids: list[int], lonlat: list[tuple[float, float]
     return Sources(np.asarray(ids, np.int64)[keep], xy[keep, 0], xy[keep, 1],
                    snapped.edge_id[keep].astype(np.int64), snapped.offset_m[keep],
                    snapped.distance_m[keep])
-
-
-def city_of(session: Session, region: Region) -> Region:
-    city_id = int(region.path.strip("/").split("/")[0])
-    city = session.get(Region, city_id)
-    assert city is not None  # the path names existing ancestors (FK-guarded)
-    return city
 
 
 def aed_sources(session: Session, city_region: Region, city: CityNetwork, *, at: datetime
@@ -398,7 +392,15 @@ def propose_placements(session: Session, networks: NetworkRegistry, region: Regi
     cover least that no other AED covers (candidates to move)."""
     area, city, results = audit(session, networks, region, minutes=minutes, of=CoverageOf.aed,
                                 at=at, include_unverified=False, speed_mps=speed_mps)
-    result = results[0]
+    return placements_for(region, area, city, results[0], count=count, candidates=candidates,
+                          max_candidates=max_candidates)
+
+
+def placements_for(region: Region, area: Area, city: CityNetwork, result: CoverageResult, *,
+                   count: int, candidates: CandidateKind, max_candidates: int = 20_000
+                   ) -> PlacementResult:
+    """Placement from a usable-AED coverage already computed (the audit report reuses its
+    own instead of searching the city again)."""
     coverage, network = result.coverage, city.network
     speed, budget = coverage.speed_mps, coverage.budget_seconds
     inside = area.polygons[0]

@@ -14,6 +14,7 @@ from app.live.state import Fix, FixVerdict, LiveState, LiveStateUnavailable, Vol
 from app.models import Region
 from app.models.volunteer import VolunteerStatus
 from app.schemas.live import LocationIn
+from app.services.scope import city_of
 from app.services.volunteers import get_self
 
 T = TypeVar("T")
@@ -34,8 +35,7 @@ def set_duty(session: Session, live: LiveState, volunteer_id: int, *, on_duty: b
         if volunteer.status != VolunteerStatus.active.value:
             raise Conflict(f"a {volunteer.status} volunteer cannot go on duty",
                            field="on_duty", code="not_active")
-        region = session.get(Region, volunteer.region_id)
-        city = session.get(Region, int(region.path.strip("/").split("/")[0]))
+        city = city_of(session, session.get(Region, volunteer.region_id))
         _live(lambda: live.set_on_duty(volunteer_id, city.code, now=now))
     else:
         _live(lambda: live.set_off_duty(volunteer_id, now=now))

@@ -41,7 +41,7 @@ from app.schemas.incident import IncidentCreate
 from app.security import Principal
 from app.services.assignments import claim_responder
 from app.services.dispatch import RankedIncident, rank
-from app.services.scope import get_scoped
+from app.services.scope import city_of, get_scoped
 from app.services.volunteers import get_self
 from app.settings import Settings
 from app.spatial import lonlat_element, wgs84_lonlat, within_radius
@@ -213,9 +213,8 @@ def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: dat
     else:
         raise Unprocessable("report a location or set a home anchor first",
                             field="location", code="no_position")
-    region = session.get(Region, volunteer.region_id)
-    city_id = int(region.path.strip("/").split("/")[0])
-    incident = Incident(kind=DRILL_KIND, location=lonlat_element(lon, lat), region_id=city_id,
+    city = city_of(session, session.get(Region, volunteer.region_id))
+    incident = Incident(kind=DRILL_KIND, location=lonlat_element(lon, lat), region_id=city.id,
                         created_by=f"volunteer:{volunteer_id}", is_test=True, budget_s=240,
                         address="[TEST] 演练", created_at=now, updated_at=now)
     session.add(incident)

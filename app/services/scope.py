@@ -44,6 +44,13 @@ def get_scoped(session: Session, model: type[ModelT], object_id: int, principal:
     return obj
 
 
+def city_of(session: Session, region: Region) -> Region:
+    """The city a region belongs to (the first id of its materialised path)."""
+    city = session.get(Region, int(region.path.strip("/").split("/")[0]))
+    assert city is not None  # the path names existing ancestors (FK-guarded)
+    return city
+
+
 def region_by_code_in_scope(session: Session, code: str, principal: Principal, *,
                             field: str) -> Region:
     region = session.scalar(select(Region).where(Region.code == code))
