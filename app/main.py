@@ -25,12 +25,14 @@ from app.routers import (
     certifications,
     coverage,
     dispatch,
+    drills,
     equipment,
     health,
     imports,
     incidents,
     live,
     regions,
+    service,
     stream,
     teams,
     volunteers,
@@ -44,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
     stream.router, live.router, dispatch.router, incidents.router, webhooks.router,
+    service.router, drills.router,
 )
 
 DESCRIPTION = """

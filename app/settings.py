@@ -110,6 +110,13 @@ class Settings(BaseSettings):
                     "to these walking times (seconds) and mark the incident under-covered.")
     escalation_interval_s: float = Field(5, ge=0, description="How often open incidents are "
                                          "checked for timed-out alerts (0: never, e.g. tests).")
+    service_credit_round_minutes: int = Field(15, ge=1, le=60, description="Incident service "
+                                              "time is rounded up to this many minutes.")
+    incident_min_credit_minutes: int = Field(30, ge=0, description="Least service credited "
+                                             "to a responder who accepted an incident.")
+    drill_credit_minutes: int = Field(30, ge=0, description="Service credited for taking "
+                                      "part in a drill a trainer or dispatcher ran (a "
+                                      "volunteer's own drill earns nothing).")
     webhook_allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts webhooks may be sent to (JSON list); "
         "empty: no webhook can be registered.")

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.models import EquipmentPoint, Incident, Region, Team, Volunteer
+from app.models import EquipmentPoint, FollowUp, Incident, Region, Reward, Team, Volunteer
+from app.models.service import FollowUpKind
 from app.schemas.common import PointIn
 from app.schemas.equipment import EquipmentCreate
 from app.schemas.region import RegionCreate
@@ -98,3 +99,19 @@ def make_incident(session: Session, region: Region, *, lon: float = 117.2, lat: 
     session.add(incident)
     session.commit()
     return incident
+
+
+def make_reward(session: Session, region: Region, *, cost_minutes: int = 60) -> Reward:
+    reward = Reward(name="家庭急救包", cost_minutes=cost_minutes, region_id=region.id)
+    session.add(reward)
+    session.commit()
+    return reward
+
+
+def make_follow_up(session: Session, incident_id: int, *, equipment_id: int, region: Region
+                   ) -> FollowUp:
+    follow_up = FollowUp(kind=FollowUpKind.aed_check.value, incident_id=incident_id,
+                         equipment_id=equipment_id, region_id=region.id)
+    session.add(follow_up)
+    session.commit()
+    return follow_up

@@ -12,6 +12,7 @@ from app.models.incident import (
     Webhook,
 )
 from app.models.region import Region
+from app.models.service import FollowUp, Redemption, Reward, ServiceAccount, ServiceEntry
 from app.models.volunteer import Certification, Team, Volunteer
 
 __all__ = [
@@ -21,10 +22,15 @@ __all__ = [
     "ConsoleUser",
     "DeliveryCursor",
     "EquipmentPoint",
+    "FollowUp",
     "IdempotencyRecord",
     "Incident",
     "IncidentEvent",
+    "Redemption",
     "Region",
+    "Reward",
+    "ServiceAccount",
+    "ServiceEntry",
     "Team",
     "Volunteer",
     "Webhook",

@@ -3,6 +3,7 @@ state, walking times and the AED-fetch choice from app.geo.dispatch."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,11 +67,12 @@ def _busy(session: Session, ids: list[int]) -> set[int]:
 
 
 def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings, *,
-         location: PointIn, kind: str, budget_s: float | None, limit: int, now: datetime
-         ) -> RankedIncident:
+         location: PointIn, kind: str, budget_s: float | None, limit: int, now: datetime,
+         only_volunteers: Collection[int] | None = None) -> RankedIncident:
     """One bounded walking search from the incident ranks every eligible responder (active,
     on duty with a fresh plausible fix, certified for the kind, not on another active
-    incident) and every usable AED; for cardiac arrests some responders fetch AEDs."""
+    incident; among ``only_volunteers`` when given, e.g. a team's drill) and every usable
+    AED; for cardiac arrests some responders fetch AEDs."""
     if kind not in settings.incident_kinds:
         raise Unprocessable(f"unknown incident kind {kind!r}", field="kind")
     located = locate(session, networks, location, field="location",
@@ -84,6 +86,8 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     fixes = live.on_duty_fresh(now=now, city_code=located.city.city_code,
                                bbox=(reach.min_lon, reach.min_lat, reach.max_lon,
                                      reach.max_lat))
+    if only_volunteers is not None:
+        fixes = [f for f in fixes if f.volunteer_id in only_volunteers]
     ids = [f.volunteer_id for f in fixes]
     eligible = _qualified(session, ids, settings.incident_kinds[kind], now) - _busy(session, ids)
     fixes = [f for f in fixes if f.volunteer_id in eligible]

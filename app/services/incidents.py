@@ -41,7 +41,9 @@ from app.schemas.incident import IncidentCreate
 from app.security import Principal
 from app.services.assignments import claim_responder
 from app.services.dispatch import RankedIncident, rank
+from app.services.follow_ups import SELF_DRILL_KIND, after_close, take_aed
 from app.services.scope import city_of, get_scoped
+from app.services.timeline import event
 from app.services.volunteers import get_self
 from app.settings import Settings
 from app.spatial import lonlat_element, wgs84_lonlat, within_radius
@@ -82,12 +84,6 @@ def remember(session: Session, principal: Principal, key: str, body_hash: str,
     session.flush()
 
 
-def event(session: Session, incident: Incident, event_kind: str, *, at: datetime,
-          volunteer_id: int | None = None, **data: Any) -> None:
-    session.add(IncidentEvent(incident_id=incident.id, kind=event_kind, at=at,
-                              volunteer_id=volunteer_id, data=data))
-
-
 @dataclass(frozen=True)
 class CreatedIncident:
     incident: Incident
@@ -106,22 +102,31 @@ def create_incident(session: Session, networks: NetworkRegistry, live: LiveState
             or principal.region_path.startswith(city.path)):
         raise Unprocessable("the location lies outside your area", field="location",
                             code="outside_your_area")
+    return open_incident(session, settings, data, ranked, created_by=principal.subject,
+                         alert_count=settings.dispatch_alert_count, now=now)
+
+
+def open_incident(session: Session, settings: Settings, data: IncidentCreate,
+                  ranked: RankedIncident, *, created_by: str, alert_count: int, now: datetime
+                  ) -> CreatedIncident:
+    """Store the incident, list possible duplicates and alert the best ranked responders."""
     duplicates = list(session.scalars(select(Incident.id).where(
         Incident.kind == data.kind, Incident.status == IncidentStatus.open.value,
-        Incident.created_at >= now - DUPLICATE_WINDOW,
+        Incident.is_test == data.is_test, Incident.created_at >= now - DUPLICATE_WINDOW,
         within_radius(Incident.location, ranked.located.lon, ranked.located.lat,
                       DUPLICATE_RADIUS_M, dialect=session.get_bind().dialect.name))))
     incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
                                                                 ranked.located.lat),
                         address=data.address, access_notes=data.access_notes,
-                        region_id=city.id, created_by=principal.subject, is_test=data.is_test,
-                        budget_s=ranked.budget_s, created_at=now, updated_at=now)
+                        region_id=ranked.located.region.id, created_by=created_by,
+                        is_test=data.is_test, budget_s=ranked.budget_s, created_at=now,
+                        updated_at=now)
     session.add(incident)
     session.flush()
-    event(session, incident, "created", at=now, incident_kind=data.kind, by=principal.subject,
+    event(session, incident, "created", at=now, incident_kind=data.kind, by=created_by,
           possible_duplicates=duplicates)
-    alerted = _claim_ranked(session, incident, ranked, skip=set(),
-                            count=settings.dispatch_alert_count, now=now, event_kind="alerted")
+    alerted = _claim_ranked(session, incident, ranked, skip=set(), count=alert_count, now=now,
+                            event_kind="alerted")
     needs_aed = data.kind in settings.aed_fetch_kinds
     if alerted == 0 or (needs_aed and ranked.plan.first_aed_seconds is None):
         incident.under_covered = True
@@ -196,9 +201,6 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
     session.flush()
 
 
-DRILL_KIND = "drill"
-
-
 def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: datetime
                ) -> Assignment:
     """A drill for one volunteer: a test incident at their live position (or home anchor)
@@ -214,12 +216,12 @@ def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: dat
         raise Unprocessable("report a location or set a home anchor first",
                             field="location", code="no_position")
     city = city_of(session, session.get(Region, volunteer.region_id))
-    incident = Incident(kind=DRILL_KIND, location=lonlat_element(lon, lat), region_id=city.id,
+    incident = Incident(kind=SELF_DRILL_KIND, location=lonlat_element(lon, lat), region_id=city.id,
                         created_by=f"volunteer:{volunteer_id}", is_test=True, budget_s=240,
                         address="[TEST] 演练", created_at=now, updated_at=now)
     session.add(incident)
     session.flush()
-    event(session, incident, "created", at=now, incident_kind=DRILL_KIND, test=True)
+    event(session, incident, "created", at=now, incident_kind=SELF_DRILL_KIND, test=True)
     assignment = claim_responder(session, incident_id=incident.id, volunteer_id=volunteer_id,
                                  role=AssignmentRole.direct, eta_s=60.0, distance_m=100.0,
                                  alerted_at=now)
@@ -338,13 +340,25 @@ def transition(session: Session, assignment_id: int, volunteer_id: int, action: 
     setattr(assignment, stamp, now)
     incident = session.get(Incident, assignment.incident_id)
     event(session, incident, target, at=now, volunteer_id=volunteer_id)
+    if target == AssignmentStatus.accepted.value and not incident.is_test:
+        taken = take_aed(session, assignment)
+        if taken is not None:
+            event(session, incident, "aed_taken", at=now, volunteer_id=volunteer_id,
+                  aed_id=taken.id)
     session.flush()
     return assignment
 
 
-def close_incident(session: Session, incident_id: int, principal: Principal, *, outcome: str,
-                   now: datetime) -> Incident:
-    incident = get_incident(session, incident_id, principal)
+def close_incident(session: Session, settings: Settings, incident_id: int,
+                   principal: Principal, *, outcome: str, now: datetime) -> Incident:
+    return close(session, settings, get_incident(session, incident_id, principal),
+                 by=principal.subject, outcome=outcome, now=now)
+
+
+def close(session: Session, settings: Settings, incident: Incident, *, by: str, outcome: str,
+          now: datetime) -> Incident:
+    """Record the outcome; responders still alerted are stood down, the others released,
+    credited with service hours and asked how they are; fetched AEDs are to be checked."""
     if incident.status != IncidentStatus.open.value:
         raise Conflict(f"the incident is already {incident.status}", field="status",
                        code="invalid_transition")
@@ -359,8 +373,8 @@ def close_incident(session: Session, incident_id: int, principal: Principal, *, 
     incident.status = IncidentStatus.closed.value
     incident.outcome = outcome
     incident.closed_at = now
-    event(session, incident, "closed", at=now, outcome=outcome, by=principal.subject)
-    session.flush()
+    event(session, incident, "closed", at=now, outcome=outcome, by=by)
+    after_close(session, settings, incident, assignments_of(session, incident), now=now)
     return incident
 
 

@@ -75,7 +75,9 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     assert closed.status_code == 200, closed.text
     final = {a["volunteer_id"]: a["status"] for a in closed.json()["assignments"]}
     assert final == {nearest.id: "cancelled", fetcher.id: "released"}
-    assert closed.json()["timeline"][-1]["kind"] == "closed"
+    after = [e["kind"] for e in closed.json()["timeline"]]
+    assert after[after.index("closed") + 1:] == ["hours_credited", "check_in_requested",
+                                                 "aed_check_requested"]
     twice = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
                         json={"outcome": "transported"})
     assert twice.status_code == 409

@@ -12,7 +12,9 @@ from tests.factories import (
     make_aed,
     make_area,
     make_certification,
+    make_follow_up,
     make_incident,
+    make_reward,
     make_team,
     make_volunteer,
 )
@@ -21,7 +23,10 @@ from tests.factories import (
 PATCH_BODIES = {
     "/v1/certifications/{certification_id}": {"issuer": "renamed"},
 }
-POST_BODIES = {"/v1/incidents/{incident_id}/close": {"outcome": "transported"}}
+POST_BODIES = {"/v1/incidents/{incident_id}/close": {"outcome": "transported"},
+               "/v1/drills/{incident_id}/end": {},
+               "/v1/follow-ups/{follow_up_id}/aed-check": {"pads_used": False,
+                                                           "returned": True, "working": True}}
 
 
 def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
@@ -34,7 +39,10 @@ def test_district_admin_of_a_gets_404_on_every_b_object(client, session):
         "certification_id": make_certification(session, volunteer_b).id,
         "equipment_id": make_aed(session, area.community_b, 1).id,
         "incident_id": make_incident(session, area.community_b).id,
+        "reward_id": make_reward(session, area.community_b).id,
     }
+    ids["follow_up_id"] = make_follow_up(session, ids["incident_id"], equipment_id=ids[
+        "equipment_id"], region=area.community_b).id
     headers = auth(Role.district_admin, region_id=area.district_a.id)
     checked = 0
     for route in api_routes():
