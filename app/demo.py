@@ -26,6 +26,7 @@ from app.schemas.volunteer import CertificationCreate, VolunteerCreate
 from app.security import Principal, Role
 from app.services.equipment import create_equipment
 from app.services.regions import create_region
+from app.services.training import ensure_default_course
 from app.services.volunteers import create_certification, create_volunteer
 
 VOLUNTEERS_PER_COMMUNITY = 10
@@ -147,5 +148,6 @@ def load_demo(session: Session, networks: NetworkRegistry, city_code: str, *,
                 owner_name="[DEMO] Owner", owner_phone=f"0912345{a:04d}",
                 cabinet_pin=f"{1000 + 37 * a}" if a % 3 == 0 else None),
                 principal=operator, networks=networks)
+    ensure_default_course(session, city_region)   # Baoding's eight modules, city-wide
     return DemoSummary(city_code, city_region.id, True, len(communities), volunteers,
                        DEMO_AEDS)

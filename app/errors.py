@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -139,6 +140,10 @@ CONSTRAINT_FIELDS: dict[str, str] = {
     "uq_console_user_username": "username",
     "uq_assignment_active_volunteer": "volunteer_id",
     "uq_assignment_incident_id_volunteer_id": "volunteer_id",
+    "uq_patrol_volunteer_id_started_at": "started_at",
+    "uq_inventory_line_equipment_id_item_batch": "batch",
+    "uq_course_region_id_name": "name",
+    "uq_assessment_session_id_volunteer_id": "volunteer_id",
 }
 # SQLite names the columns, not the constraint: "UNIQUE constraint failed: t.a, t.b".
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
@@ -171,7 +176,7 @@ def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_errors(exc: RequestValidationError) -> list[FieldError]:
+def validation_errors(exc: RequestValidationError | ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors():
         message = err.get("msg", "invalid value")

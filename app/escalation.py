@@ -1,4 +1,5 @@
-"""The periodic sweep: times out unanswered alerts and replaces them; delivers webhooks."""
+"""The periodic sweep: times out unanswered alerts and replaces them; pushes risk warnings
+whose start has come; delivers webhooks and WeChat messages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.db import transaction
 from app.models import Incident
 from app.models.base import utcnow
 from app.services.incidents import escalate, open_incidents_needing_attention
+from app.services.warnings import push_due
 from app.services.webhooks import deliver_all
 from app.services.wechat_notify import send_pending
 
@@ -28,6 +30,8 @@ def sweep_once(app: FastAPI) -> int:
         with transaction(app.state.sessionmaker) as session:
             escalate(session, app.state.networks, app.state.live, settings,
                      session.get(Incident, incident_id), now=now)
+    with transaction(app.state.sessionmaker) as session:
+        push_due(session, app.state.live, now=now)
     # Webhooks and WeChat messages follow the timeline: a receiver that is down never
     # blocks an incident, and the next sweep resumes where this one stopped.
     with transaction(app.state.sessionmaker) as session:

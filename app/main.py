@@ -24,19 +24,24 @@ from app.routers import (
     auth,
     certifications,
     coverage,
+    devices,
     dispatch,
     drills,
     equipment,
+    hazards,
     health,
     imports,
     incidents,
+    inventory,
     live,
     regions,
     service,
     stream,
     teams,
+    training,
     volunteers,
     walking,
+    warnings,
     webhooks,
 )
 from app.services.wechat_notify import AccessToken
@@ -46,7 +51,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router, auth.router, regions.router, teams.router, volunteers.router,
     certifications.router, equipment.router, imports.router, walking.router, coverage.router,
     stream.router, live.router, dispatch.router, incidents.router, webhooks.router,
-    service.router, drills.router,
+    service.router, drills.router, devices.router, inventory.router, hazards.router,
+    warnings.router, training.router,
 )
 
 DESCRIPTION = """

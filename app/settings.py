@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,12 @@ class Settings(BaseSettings):
     target_pass_rate: float = Field(0.95, ge=0, le=1, description="Training pass-rate target.")
     target_excellent_rate: float = Field(0.30, ge=0, le=1,
                                          description="Training excellent-rate target.")
+    assessment_pass_score: float = Field(
+        80, ge=0, le=100, description="An assessment passes when each of its written, "
+        "practical and simulation scores (0-100) reaches this.")
+    assessment_excellent_score: float = Field(
+        90, ge=0, le=100, description="A passed assessment is excellent when the mean of its "
+        "three scores reaches this.")
     redis_url: str = Field("", description="Redis for live responder state shared by several "
                            "API workers (e.g. redis://127.0.0.1:6379/0); empty: in-process, "
                            "correct for a single worker only.")
@@ -117,12 +124,40 @@ class Settings(BaseSettings):
     drill_credit_minutes: int = Field(30, ge=0, description="Service credited for taking "
                                       "part in a drill a trainer or dispatcher ran (a "
                                       "volunteer's own drill earns nothing).")
+    telemetry_stale_h: float = Field(48, gt=0, description="Equipment with a device is not "
+                                     "ready after this many hours without telemetry.")
+    telemetry_max_clock_skew_s: float = Field(300, gt=0, description="Signed telemetry whose "
+                                              "timestamp is further off is refused.")
+    telemetry_max_per_minute: int = Field(12, ge=1, description="Messages a device may send "
+                                          "per minute; more get 429.")
+    device_min_battery_pct: int = Field(20, ge=0, le=100, description="A device battery below "
+                                        "this is a fault.")
+    device_max_displacement_m: float = Field(50, gt=0, description="A device reporting a "
+                                             "position further than this from its registered "
+                                             "place has been moved: a fault.")
+    device_temperature_range_c: tuple[float, float] = Field(
+        (0.0, 50.0), description="Storage temperature range of AEDs; outside it is a fault.")
+    device_token_ttl_days: int = Field(365, ge=1, description="Lifetime of device tokens.")
+    warning_kinds: list[str] = Field(
+        default_factory=lambda: ["heat", "cold_wave", "rainstorm", "typhoon", "flood",
+                                 "fire_risk", "air_quality", "epidemic", "other"],
+        description="Kinds of risk warning admins may publish.")
     webhook_allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts webhooks may be sent to (JSON list); "
         "empty: no webhook can be registered.")
     webhook_timeout_s: float = Field(3.0, gt=0, le=30, description="Timeout of one delivery.")
     max_snap_m: float = Field(250.0, gt=0, le=5000, description="Farthest a point may lie "
                               "from a walkable edge to be placed on the network.")
+    hazard_kinds: dict[Annotated[str, Field(min_length=1, max_length=32)],
+                       Annotated[int, Field(gt=0, le=3650)]] = Field(
+        default_factory=lambda: {"blocked_exit": 3, "ebike_charging_indoors": 3,
+                                 "corridor_clutter": 7, "fire_equipment_missing": 7,
+                                 "other": 14},
+        description="Hazard kinds and the days each may stay unverified before it is overdue "
+                    "(JSON object); a report's deadline is fixed when it is made.")
+    patrol_max_credit_minutes: int = Field(240, ge=0, description="Most service minutes one "
+                                           "patrol earns (its time is rounded up like "
+                                           "incidents').")
 
     def live_policy(self) -> LivePolicy:
         return LivePolicy(fresh_s=self.live_fresh_s, max_speed_mps=self.live_max_speed_mps,

@@ -7,18 +7,32 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.models import EquipmentPoint, FollowUp, Incident, Region, Reward, Team, Volunteer
+from app.models import (
+    EquipmentPoint,
+    FollowUp,
+    Hazard,
+    Incident,
+    InventoryLine,
+    Region,
+    Reward,
+    Team,
+    Volunteer,
+)
 from app.models.service import FollowUpKind
+from app.models.training import Course, CourseModule, TrainingSession
 from app.schemas.common import PointIn
 from app.schemas.equipment import EquipmentCreate
+from app.schemas.hazard import HazardCreate
 from app.schemas.region import RegionCreate
 from app.schemas.team import TeamCreate
 from app.schemas.volunteer import CertificationCreate, VolunteerCreate
 from app.security import Principal, Role
 from app.services.equipment import create_equipment
+from app.services.hazards import report as report_hazard
 from app.services.regions import create_city, create_region
 from app.services.teams import create_team
 from app.services.volunteers import create_certification, create_volunteer
+from app.settings import Settings
 from app.spatial import lonlat_element
 
 OPERATOR = Principal(role=Role.city_admin, subject="factory", region_path="/")
@@ -101,6 +115,14 @@ def make_incident(session: Session, region: Region, *, lon: float = 117.2, lat: 
     return incident
 
 
+def make_inventory_line(session: Session, region: Region) -> InventoryLine:
+    centre = make_aed(session, region, 99, kind="reserve_centre", name="应急物资储备中心")
+    line = InventoryLine(equipment_id=centre.id, item="绷带", quantity=10)
+    session.add(line)
+    session.commit()
+    return line
+
+
 def make_reward(session: Session, region: Region, *, cost_minutes: int = 60) -> Reward:
     reward = Reward(name="家庭急救包", cost_minutes=cost_minutes, region_id=region.id)
     session.add(reward)
@@ -115,3 +137,31 @@ def make_follow_up(session: Session, incident_id: int, *, equipment_id: int, reg
     session.add(follow_up)
     session.commit()
     return follow_up
+
+
+def make_hazard(session: Session, region: Region, *, kind: str = "blocked_exit",
+                principal: Principal = OPERATOR, at: datetime = NOW, lon: float = 117.2,
+                lat: float = 39.13) -> Hazard:
+    hazard = report_hazard(session, Settings(), principal, HazardCreate(
+        kind=kind, location=PointIn(lon=lon, lat=lat), region_code=region.code,
+        building="3号楼", description="安全出口被杂物堵塞"), now=at)
+    session.commit()
+    return hazard
+
+
+def make_course(session: Session, region: Region, name: str = "急救员培训") -> Course:
+    course = Course(name=name, region_id=region.id, skills=["cpr", "aed"], validity_days=365,
+                    modules=[CourseModule(position=1, title="心肺复苏与AED使用")])
+    session.add(course)
+    session.commit()
+    return course
+
+
+def make_training_session(session: Session, course_id: int, region: Region, *,
+                          starts: datetime = NOW - timedelta(hours=3), hours: int = 2
+                          ) -> TrainingSession:
+    sitting = TrainingSession(course_id=course_id, region_id=region.id, trainer_id=None,
+                              starts_at=starts, ends_at=starts + timedelta(hours=hours))
+    session.add(sitting)
+    session.commit()
+    return sitting

@@ -81,3 +81,5 @@ def test_demo_on_a_real_network(tmp_path):
                           f"&lat={usable['location']['lat']}&minutes=1").json()
         assert near["items"][0]["equipment_id"] == usable["id"]
         assert near["items"][0]["eta_s"] < 1
+        courses = client.get("/v1/courses", headers=headers).json()["items"]
+        assert [len(c["modules"]) for c in courses] == [8]      # Baoding's eight modules

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, TimestampMixin, point_type
+from app.models.base import Base, TimestampMixin, UTCDateTime, point_type
 from app.models.volunteer import sql_in
 
 
@@ -87,3 +92,45 @@ class EquipmentPoint(TimestampMixin, Base):
     snap_edge_id: Mapped[int | None] = mapped_column(Integer)
     snap_offset_m: Mapped[float | None] = mapped_column(Float)
     snap_distance_m: Mapped[float | None] = mapped_column(Float)
+    # Smart cabinets and kits: the HMAC key the device signs telemetry with (never in a Read
+    # schema), the last known device state (merged over messages, with the faults derived
+    # from it) and the moment after which silence makes the equipment not ready.
+    device_key: Mapped[str | None] = mapped_column(String(128))
+    device_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                         server_default=text("'{}'"))
+    last_telemetry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telemetry_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Telemetry(Base):
+    """One signed message from a device. Kept for replay refusal (message ids are unique
+    per device) and the per-device rate limit; holds no personal data."""
+
+    __tablename__ = "telemetry"
+    __table_args__ = (UniqueConstraint("equipment_id", "message_id"),
+                      Index("ix_telemetry_equipment_received", "equipment_id", "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class InventoryLine(TimestampMixin, Base):
+    """Consumables kept at a district reserve centre (pads, bandages, batteries...)."""
+
+    __tablename__ = "inventory_line"
+    __table_args__ = (UniqueConstraint("equipment_id", "item", "batch"),
+                      CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+                      CheckConstraint("min_quantity >= 0", name="min_quantity_not_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id", ondelete="CASCADE"),
+                                              index=True)
+    item: Mapped[str] = mapped_column(String(100))
+    batch: Mapped[str] = mapped_column(String(64), default="")
+    unit: Mapped[str] = mapped_column(String(20), default="piece")
+    quantity: Mapped[int] = mapped_column(Integer)
+    min_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    expires_on: Mapped[date | None] = mapped_column(Date)

@@ -104,13 +104,19 @@ class Assignment(TimestampMixin, Base):
 
 
 class IncidentEvent(Base):
-    """One line of an incident's timeline (the only place a live position is kept)."""
+    """One line of an incident's timeline (the only place a live position is kept). The
+    push channels follow this table, so a risk warning delivered to a volunteer is a line
+    here too, with ``warning_id`` instead of ``incident_id``."""
 
     __tablename__ = "incident_event"
+    __table_args__ = (CheckConstraint("(incident_id IS NULL) <> (warning_id IS NULL)",
+                                      name="incident_or_warning"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"),
-                                             index=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    warning_id: Mapped[int | None] = mapped_column(
+        ForeignKey("risk_warning.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     volunteer_id: Mapped[int | None] = mapped_column(Integer)

@@ -122,7 +122,8 @@ def post_placements(data: PlacementRequest, session: DbSession, principal: Reade
 def get_compliance(session: DbSession, principal: Reader, settings: SettingsDep,
                    region: RegionCode) -> ComplianceReport:
     """Per community: qualified responders (target 15), certified trainers (target 3),
-    certificates expiring within 30 days, equipment needing service or past expiry."""
+    certificates expiring within 30 days, equipment needing service or past expiry, and the
+    training pass and excellent rates (targets 95 % and 30 %; null before any assessment)."""
     scope = region_by_code_in_scope(session, region, principal, field="region")
     now = utcnow()
     rows = [CommunityComplianceRead.model_validate(r, from_attributes=True)
@@ -131,6 +132,8 @@ def get_compliance(session: DbSession, principal: Reader, settings: SettingsDep,
         region=scope.code, evaluated_at=now,
         target_responders_per_community=settings.target_responders_per_community,
         target_trainers_per_community=settings.target_trainers_per_community,
+        target_pass_rate=settings.target_pass_rate,
+        target_excellent_rate=settings.target_excellent_rate,
         communities=rows,
         communities_missing_responder_target=sum(not r.responders_target_met for r in rows),
         communities_missing_trainer_target=sum(not r.trainers_target_met for r in rows))

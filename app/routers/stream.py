@@ -29,7 +29,8 @@ router = APIRouter(tags=["push"])
 POLL_S = 0.5
 HEARTBEAT_S = 15.0
 # What a volunteer's own stream carries: never another volunteer's details.
-VOLUNTEER_EVENT_KINDS = ("alerted", "replacement_alerted", "cancelled", "stood_down", "closed")
+VOLUNTEER_EVENT_KINDS = ("alerted", "replacement_alerted", "cancelled", "stood_down", "closed",
+                         "warning", "warning_withdrawn")
 
 LastEventId = Annotated[int | None, Header(description="Resume after this event id.",
                                            examples=[1024])]
@@ -39,7 +40,8 @@ MaxSeconds = Annotated[float | None, Query(gt=0, le=3600, description="Close the
 
 
 def _sse(event: IncidentEvent) -> str:
-    data = {"incident_id": event.incident_id, "kind": event.kind, "at": event.at.isoformat(),
+    data = {"incident_id": event.incident_id, "warning_id": event.warning_id,
+            "kind": event.kind, "at": event.at.isoformat(),
             "volunteer_id": event.volunteer_id, "data": event.data}
     return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -92,7 +94,8 @@ def stream_incidents(request: Request, principal: DispatcherDep,
 def stream_my_alerts(request: Request, principal: SelfVolunteer,
                      last_event_id: LastEventId = None, max_seconds: MaxSeconds = None
                      ) -> StreamingResponse:
-    """My alerts and stand-downs as server-sent events (details come with acceptance)."""
+    """My alerts and stand-downs, and risk warnings for where I am, as server-sent events
+    (alert details come with acceptance)."""
     me = principal.volunteer_id
 
     def query(after: int) -> Select[Any]:

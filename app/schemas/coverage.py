@@ -27,6 +27,19 @@ class CommunityComplianceRead(OutputModel):
                                         examples=[True])
     trainers_target_met: bool = Field(description="At least the trainer target.",
                                       examples=[True])
+    training_assessed: int = Field(description="Volunteers with an assessment (each counted "
+                                   "once, by their latest).", examples=[20])
+    training_pass_rate: float | None = Field(description="Share of them whose latest "
+                                             "assessment passed (null: nobody assessed).",
+                                             examples=[0.95])
+    training_excellent_rate: float | None = Field(description="Share of them whose latest "
+                                                  "assessment was excellent (null: nobody "
+                                                  "assessed).", examples=[0.35])
+    pass_rate_target_met: bool | None = Field(description="At least the pass-rate target "
+                                              "(null: nobody assessed).", examples=[True])
+    excellent_rate_target_met: bool | None = Field(description="At least the excellent-rate "
+                                                   "target (null: nobody assessed).",
+                                                   examples=[True])
 
 
 class ComplianceReport(OutputModel):
@@ -36,6 +49,9 @@ class ComplianceReport(OutputModel):
     target_responders_per_community: int = Field(description="Responder target.",
                                                  examples=[15])
     target_trainers_per_community: int = Field(description="Trainer target.", examples=[3])
+    target_pass_rate: float = Field(description="Training pass-rate target.", examples=[0.95])
+    target_excellent_rate: float = Field(description="Training excellent-rate target.",
+                                         examples=[0.3])
     communities: list[CommunityComplianceRead] = Field(description="One row per community.")
     communities_missing_responder_target: int = Field(
         description="Communities below the responder target.", examples=[4])

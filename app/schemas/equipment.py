@@ -101,6 +101,9 @@ class ReadinessRead(OutputModel):
                              examples=["usable"])
     reasons: list[str] = Field(description="Why it is in this state.",
                                examples=[["verified, in date and open now"]])
+    actions: list[str] = Field(description="What the owner should do (the maintenance list); "
+                               "empty when nothing is to be done.",
+                               examples=[["replace the pads"]])
     evaluated_at: datetime = Field(description="Moment the readiness was evaluated, UTC.",
                                    examples=["2026-11-23T08:00:00Z"])
 

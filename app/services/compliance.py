@@ -1,4 +1,5 @@
-"""The programmes' own targets per community: responders, trainers, certificates, equipment."""
+"""The programmes' own targets per community: responders, trainers, certificates, equipment,
+and training pass and excellent rates."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Certification, EquipmentPoint, Region, Volunteer
 from app.models.region import RegionLevel
 from app.models.volunteer import RoleTag, Skill, VolunteerStatus
+from app.services.training import Counts, latest_counts, meets
 from app.settings import Settings
 
 EXPIRING_WITHIN_DAYS = 30
@@ -29,6 +31,13 @@ class CommunityCompliance:
     equipment_needing_service: int
     responders_target_met: bool
     trainers_target_met: bool
+    # Training (app.services.training: each volunteer by their latest assessment); None
+    # while nobody of the community has been assessed.
+    training_assessed: int
+    training_pass_rate: float | None
+    training_excellent_rate: float | None
+    pass_rate_target_met: bool | None
+    excellent_rate_target_met: bool | None
 
 
 def _count_by_region(session: Session, stmt) -> dict[int, int]:
@@ -65,6 +74,7 @@ def community_compliance(session: Session, region: Region, settings: Settings, *
                                  .where(active, valid, Certification.expires_at
                                         <= at + timedelta(days=EXPIRING_WITHIN_DAYS))
                                  .group_by(Volunteer.region_id))
+    training = latest_counts(session, ids)
     today = at.date()
     service = _count_by_region(session, select(EquipmentPoint.region_id, func.count())
                                .where(EquipmentPoint.region_id.in_(ids), or_(
@@ -76,10 +86,16 @@ def community_compliance(session: Session, region: Region, settings: Settings, *
     rows = []
     for c in communities:
         r, t = responders.get(c.id, 0), trainers.get(c.id, 0)
+        counts = training.get(c.id, Counts())
         rows.append(CommunityCompliance(
             region_id=c.id, code=c.code, name=c.name, qualified_responders=r,
             certified_trainers=t, certificates_expiring=expiring.get(c.id, 0),
             equipment_needing_service=service.get(c.id, 0),
             responders_target_met=r >= settings.target_responders_per_community,
-            trainers_target_met=t >= settings.target_trainers_per_community))
+            trainers_target_met=t >= settings.target_trainers_per_community,
+            training_assessed=counts.assessed, training_pass_rate=counts.pass_rate,
+            training_excellent_rate=counts.excellent_rate,
+            pass_rate_target_met=meets(counts.pass_rate, settings.target_pass_rate),
+            excellent_rate_target_met=meets(counts.excellent_rate,
+                                            settings.target_excellent_rate)))
     return rows

@@ -47,7 +47,7 @@ from app.live.state import LiveState
 from app.models import Certification, EquipmentPoint, Region, Volunteer
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import CityNetwork, NetworkRegistry
-from app.services.readiness import Readiness, assess
+from app.services.readiness import Readiness, assess_equipment
 from app.services.scope import city_of
 from app.spatial import wgs84_lonlat
 
@@ -94,18 +94,15 @@ def aed_sources(session: Session, city_region: Region, city: CityNetwork, *, at:
     rows = session.execute(select(
         EquipmentPoint.id, EquipmentPoint.location, EquipmentPoint.status,
         EquipmentPoint.opening_hours, EquipmentPoint.pads_expire_on,
-        EquipmentPoint.battery_expires_on, EquipmentPoint.last_verified_on)
+        EquipmentPoint.battery_expires_on, EquipmentPoint.last_verified_on,
+        EquipmentPoint.device_state, EquipmentPoint.telemetry_due_by)
         .join(Region, Region.id == EquipmentPoint.region_id)
         .where(EquipmentPoint.kind == "aed",
                Region.path.startswith(city_region.path, autoescape=True))).all()
     usable: tuple[list[int], list[tuple[float, float]]] = ([], [])
     unverified: tuple[list[int], list[tuple[float, float]]] = ([], [])
     for row in rows:
-        state = assess(status=row.status, opening_hours=row.opening_hours,
-                       pads_expire_on=row.pads_expire_on,
-                       battery_expires_on=row.battery_expires_on,
-                       last_verified_on=row.last_verified_on, timezone=city_region.timezone,
-                       at=at).state
+        state = assess_equipment(row, timezone=city_region.timezone, at=at).state
         bucket = {Readiness.usable: usable, Readiness.unverified: unverified}.get(state)
         if bucket is not None:
             bucket[0].append(row.id)

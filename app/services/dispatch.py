@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Exists, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -23,7 +23,7 @@ from app.networks import NetworkRegistry
 from app.schemas.common import PointIn
 from app.schemas.dispatch import RankedAed, RankedResponder, RankResponse
 from app.security import Principal, mask_phone
-from app.services.readiness import Readiness, assess
+from app.services.readiness import Readiness, assess_equipment
 from app.services.scope import region_path_in_scope
 from app.services.walking import (
     RANKING_COLUMNS,
@@ -47,23 +47,30 @@ class RankedIncident:
     aeds: list[int]
 
 
-def _qualified(session: Session, ids: list[int], skills: list[str], at: datetime) -> set[int]:
-    """Active volunteers among ``ids`` holding a valid certificate for every skill."""
-    if not ids:
-        return set()
-    stmt = select(Volunteer.id).where(Volunteer.id.in_(ids),
-                                      Volunteer.status == VolunteerStatus.active.value)
-    for skill in skills:
-        stmt = stmt.where(Volunteer.id.in_(select(Certification.volunteer_id).where(
-            Certification.skill == skill, Certification.valid_at(at))))
-    return set(session.scalars(stmt))
+def _eligible(session: Session, ids: list[int], skills: list[str], at: datetime
+              ) -> dict[int, bool]:
+    """Active volunteers among ``ids`` holding a valid certificate for every skill and not
+    on another active incident, each with whether it may fetch an AED (a valid AED-use
+    certificate).
 
-
-def _busy(session: Session, ids: list[int]) -> set[int]:
+    One query, every lookup per candidate through an index: certificates by volunteer (an
+    ``IN (subquery)`` made SQLite list every valid certificate of the skill instead), and
+    the active assignment through the partial unique index, which SQLite uses only when
+    the statuses are literals in the SQL (bound, it scanned every assignment ever made)."""
     if not ids:
-        return set()
-    return set(session.scalars(select(Assignment.volunteer_id).where(
-        Assignment.volunteer_id.in_(ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))))
+        return {}
+
+    def certified(skill: str) -> Exists:
+        return exists().where(Certification.volunteer_id == Volunteer.id,
+                              Certification.skill == skill, Certification.valid_at(at))
+
+    active = bindparam("active_statuses", list(ACTIVE_ASSIGNMENT_STATUSES), expanding=True,
+                       literal_execute=True)
+    stmt = select(Volunteer.id, certified(Skill.aed.value)).where(
+        Volunteer.id.in_(ids), Volunteer.status == VolunteerStatus.active.value,
+        ~exists().where(Assignment.volunteer_id == Volunteer.id, Assignment.status.in_(active)),
+        *(certified(skill) for skill in skills))
+    return {volunteer_id: bool(fetches) for volunteer_id, fetches in session.execute(stmt)}
 
 
 def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings, *,
@@ -89,9 +96,8 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     if only_volunteers is not None:
         fixes = [f for f in fixes if f.volunteer_id in only_volunteers]
     ids = [f.volunteer_id for f in fixes]
-    eligible = _qualified(session, ids, settings.incident_kinds[kind], now) - _busy(session, ids)
+    eligible = _eligible(session, ids, settings.incident_kinds[kind], now)
     fixes = [f for f in fixes if f.volunteer_id in eligible]
-    fetchers = _qualified(session, [f.volunteer_id for f in fixes], [Skill.aed.value], now)
     lon = np.array([f.lon for f in fixes], np.float64)
     lat = np.array([f.lat for f in fixes], np.float64)
     snapped = snap_points(network, lon, lat, max_snap_m=settings.max_snap_m)
@@ -101,17 +107,15 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
         EquipmentPoint.kind == "aed",
         within_bbox(EquipmentPoint.location, reach,
                     dialect=session.get_bind().dialect.name))).all()
-    usable = [r for r in rows if assess(
-        status=r.status, opening_hours=r.opening_hours, pads_expire_on=r.pads_expire_on,
-        battery_expires_on=r.battery_expires_on, last_verified_on=r.last_verified_on,
-        timezone=city_region.timezone, at=now).state is Readiness.usable]
+    usable = [r for r in rows if assess_equipment(
+        r, timezone=city_region.timezone, at=now).state is Readiness.usable]
     edge, offset, off_street = equipment_positions(session, located.city, usable)
     aeds = NetworkPoints.on_streets(edge, offset, off_street / speed)
 
     plan = rank_for_incident(
         network, located.snapped, responders, aeds, speed_mps=speed, budget_seconds=budget,
         limit=limit, fetch_aed=kind in settings.aed_fetch_kinds,
-        can_fetch=np.array([f.volunteer_id in fetchers for f in fixes], bool),
+        can_fetch=np.array([eligible[f.volunteer_id] for f in fixes], bool),
         incident_extra_seconds=located.snapped.distance_m / speed)
     volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(
         Volunteer.id.in_([fixes[r.responder].volunteer_id for r in plan.responders])))}

@@ -16,7 +16,7 @@ from app.schemas.common import BBox
 from app.schemas.equipment import EquipmentCreate, EquipmentRead, EquipmentUpdate, ReadinessRead
 from app.security import Principal, mask_phone
 from app.services.anchors import snap_equipment
-from app.services.readiness import assess, expiry_reminders
+from app.services.readiness import assess_equipment, expiry_reminders
 from app.services.scope import (
     get_scoped,
     region_by_code_in_scope,
@@ -115,10 +115,7 @@ def equipment_reads(session: Session, items: list[EquipmentPoint], crs: Crs, *,
     reads = []
     for e in items:
         timezone = timezones[e.region_id]
-        result = assess(status=e.status, opening_hours=e.opening_hours,
-                        pads_expire_on=e.pads_expire_on,
-                        battery_expires_on=e.battery_expires_on,
-                        last_verified_on=e.last_verified_on, timezone=timezone, at=moment)
+        result = assess_equipment(e, timezone=timezone, at=moment)
         reads.append(EquipmentRead(
             id=e.id, kind=e.kind, name=e.name, location=point_out(e.location, crs),
             region_id=e.region_id, address=e.address, floor_note=e.floor_note,
@@ -129,6 +126,7 @@ def equipment_reads(session: Session, items: list[EquipmentPoint], crs: Crs, *,
             battery_expires_on=e.battery_expires_on, last_verified_on=e.last_verified_on,
             device_id=e.device_id, source=e.source, osm_id=e.osm_id, notes=e.notes,
             readiness=ReadinessRead(state=result.state, reasons=result.reasons,
+                                    actions=result.actions,
                                     evaluated_at=moment),
             expiry_reminders=expiry_reminders(
                 pads_expire_on=e.pads_expire_on, battery_expires_on=e.battery_expires_on,
@@ -136,3 +134,16 @@ def equipment_reads(session: Session, items: list[EquipmentPoint], crs: Crs, *,
             created_at=e.created_at, updated_at=e.updated_at,
         ))
     return reads
+
+
+def maintenance_list(session: Session, principal: Principal, *, region_code: str | None,
+                     at: datetime) -> list[EquipmentPoint]:
+    """Equipment in scope that is not usable now for a reason someone can act on (a closed
+    building at night is not maintenance)."""
+    stmt = list_equipment_query(session, principal, region_code=region_code, kind=None,
+                                status=None, bbox=None, near=None)
+    items = list(session.scalars(stmt))
+    timezones = dict(session.execute(select(Region.id, Region.timezone).where(
+        Region.id.in_({e.region_id for e in items}))).tuples().all())
+    return [e for e in items
+            if assess_equipment(e, timezone=timezones[e.region_id], at=at).actions]

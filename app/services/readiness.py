@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from opening_hours import OpeningHours, ParserError
@@ -20,6 +22,8 @@ class Readiness(StrEnum):
 class ReadinessResult:
     state: Readiness
     reasons: list[str] = field(default_factory=list)
+    # What the owner should do about it (the maintenance list); empty when nothing can.
+    actions: list[str] = field(default_factory=list)
 
 
 def opening_hours_error(expression: str) -> str | None:
@@ -53,31 +57,81 @@ def assess(
     last_verified_on: date | None,
     timezone: str,
     at: datetime,
+    device_faults: Sequence[str] = (),
+    telemetry_due_by: datetime | None = None,
 ) -> ReadinessResult:
     """Derive readiness. Anything known to be wrong makes it not usable; missing facts make it
-    unverified (e.g. AEDs imported from OpenStreetMap); otherwise it is usable."""
+    unverified (e.g. AEDs imported from OpenStreetMap); otherwise it is usable. Equipment
+    with a device is also judged by its last telemetry: the faults derived from it, and
+    silence past ``telemetry_due_by``."""
     today = at.astimezone(ZoneInfo(timezone)).date()
     blocking: list[str] = []
     unknown: list[str] = []
+    actions: list[str] = []
     if status != "available":
         blocking.append(f"status is {status}")
+        actions.append(STATUS_ACTIONS.get(status, "check it on site"))
     for label, expiry in (("pads", pads_expire_on), ("battery", battery_expires_on)):
         if expiry is None:
             unknown.append(f"{label} expiry unknown")
         elif expiry <= today:
             blocking.append(f"{label} expired on {expiry.isoformat()}")
+            actions.append(f"replace the {label}")
     open_now = is_open(opening_hours, at, timezone)
     if open_now is False:
         blocking.append(f"closed now (opening hours: {opening_hours})")
     elif open_now is None:
         unknown.append(f"opening hours cannot be evaluated: {opening_hours}")
+    for fault in device_faults:
+        blocking.append(fault)
+        actions.append(DEVICE_FAULT_ACTIONS.get(fault.split(":")[0], "check it on site"))
+    if telemetry_due_by is not None and at > telemetry_due_by:
+        blocking.append(f"no telemetry since {telemetry_due_by.isoformat()} was due")
+        actions.append("check the device's power and network connection")
     if last_verified_on is None:
         unknown.append("never verified on site")
+        actions.append("verify it on site and record the date")
     if blocking:
-        return ReadinessResult(Readiness.not_usable, blocking)
+        return ReadinessResult(Readiness.not_usable, blocking, actions)
     if unknown:
-        return ReadinessResult(Readiness.unverified, unknown)
+        return ReadinessResult(Readiness.unverified, unknown, actions)
     return ReadinessResult(Readiness.usable, ["verified, in date and open now"])
+
+
+STATUS_ACTIONS = {
+    "needs_service": "service it, then set its status to available",
+    "out_of_service": "repair or replace it",
+    "in_use": "check it after the incident (pads used? returned?)",
+}
+# Device faults are "<code>: <detail>"; the code says what to do.
+DEVICE_FAULT_ACTIONS = {
+    "self-test failed": "call the maintenance company: the self-test failed",
+    "battery low": "replace the battery",
+    "door open": "check the cabinet on site and close it",
+    "moved": "bring it back to its registered place or update the registered location",
+    "temperature": "move it out of the heat or cold, then run a self-test",
+}
+
+
+class EquipmentFacts(Protocol):
+    status: str
+    opening_hours: str
+    pads_expire_on: date | None
+    battery_expires_on: date | None
+    last_verified_on: date | None
+    device_state: Mapping[str, Any] | None
+    telemetry_due_by: datetime | None
+
+
+def assess_equipment(equipment: EquipmentFacts, *, timezone: str, at: datetime
+                     ) -> ReadinessResult:
+    """``assess`` for a row or object with the equipment's columns."""
+    return assess(status=equipment.status, opening_hours=equipment.opening_hours,
+                  pads_expire_on=equipment.pads_expire_on,
+                  battery_expires_on=equipment.battery_expires_on,
+                  last_verified_on=equipment.last_verified_on, timezone=timezone, at=at,
+                  device_faults=(equipment.device_state or {}).get("faults", ()),
+                  telemetry_due_by=equipment.telemetry_due_by)
 
 
 def expiry_reminders(*, pads_expire_on: date | None, battery_expires_on: date | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -18,11 +19,12 @@ from app.services.scope import region_by_code_in_scope, region_by_id_in_scope, r
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
-def _boundary_element(boundary: BoundaryIn):
+def boundary_element(boundary: BoundaryIn, *, field: str = "boundary") -> WKBElement:
+    """A GeoJSON (multi)polygon in any supported CRS, stored as a WGS-84 multipolygon."""
     try:
         geometry = boundary.to_multipolygon()
     except ValueError as exc:
-        raise Unprocessable(str(exc), field="boundary") from exc
+        raise Unprocessable(str(exc), field=field) from exc
     if boundary.crs is not Crs.wgs84:
         import shapely
 
@@ -63,7 +65,7 @@ def create_region(session: Session, data: RegionCreate, *, principal: Principal)
     region = Region(
         code=data.code, name=data.name, level=data.level.value, parent_id=parent.id, path="/",
         timezone=data.timezone or parent.timezone, population=data.population,
-        boundary=_boundary_element(data.boundary) if data.boundary else None,
+        boundary=boundary_element(data.boundary) if data.boundary else None,
         responder_speed_mps=data.responder_speed_mps or parent.responder_speed_mps,
         public_speed_mps=data.public_speed_mps or parent.public_speed_mps,
         time_budget_s=data.time_budget_s or parent.time_budget_s,
@@ -84,7 +86,7 @@ def update_region(session: Session, region_id: int, data: RegionUpdate, *,
             raise Unprocessable(f"{key} cannot be null", field=key)
         setattr(region, key, value)
     if "boundary" in data.model_fields_set:
-        region.boundary = _boundary_element(data.boundary) if data.boundary else None
+        region.boundary = boundary_element(data.boundary) if data.boundary else None
     session.flush()
     return region
 

@@ -27,7 +27,7 @@ from app.models import EquipmentPoint, Region
 from app.models.base import utcnow
 from app.networks import CityNetwork, NetworkRegistry
 from app.schemas.common import PointIn
-from app.services.readiness import Readiness, ReadinessResult, assess
+from app.services.readiness import Readiness, ReadinessResult, assess_equipment
 from app.spatial import radius_bbox, wgs84_lonlat, within_bbox
 
 
@@ -76,7 +76,8 @@ RANKING_COLUMNS = (EquipmentPoint.id, EquipmentPoint.status, EquipmentPoint.open
                     EquipmentPoint.pads_expire_on, EquipmentPoint.battery_expires_on,
                     EquipmentPoint.last_verified_on, EquipmentPoint.snap_version,
                     EquipmentPoint.snap_edge_id, EquipmentPoint.snap_offset_m,
-                    EquipmentPoint.snap_distance_m)
+                    EquipmentPoint.snap_distance_m, EquipmentPoint.device_state,
+                    EquipmentPoint.telemetry_due_by)
 
 
 def equipment_positions(session: Session, city: CityNetwork, items: Sequence[Any]
@@ -138,11 +139,7 @@ def nearby_equipment(
         if not np.isfinite(seconds[i]) or seconds[i] > budget or len(chosen) >= limit:
             break
         row = candidates[i]
-        readiness = assess(status=row.status, opening_hours=row.opening_hours,
-                           pads_expire_on=row.pads_expire_on,
-                           battery_expires_on=row.battery_expires_on,
-                           last_verified_on=row.last_verified_on, timezone=timezone,
-                           at=moment)
+        readiness = assess_equipment(row, timezone=timezone, at=moment)
         if readiness.state is not Readiness.not_usable:
             chosen.append((int(i), readiness))
     rows = {e.id: e for e in session.scalars(select(EquipmentPoint).where(

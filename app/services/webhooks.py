@@ -9,8 +9,6 @@ Only allow-listed hosts, no redirects, short timeouts.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from datetime import datetime
@@ -22,16 +20,11 @@ from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
 from app.models import Incident, IncidentEvent, Region, Webhook
-from app.security import Principal
+from app.security import Principal, signature
 from app.services.scope import region_by_id_in_scope
 from app.settings import Settings
 
 BATCH = 100
-
-
-def sign(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
-    message = f"{delivery_id}.{timestamp}.".encode() + body
-    return "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def register(session: Session, settings: Settings, principal: Principal, *, url: str
@@ -73,7 +66,7 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
             response = client.post(webhook.url, content=body, headers={
                 "Content-Type": "application/json", "Rescue-Delivery": delivery_id,
                 "Rescue-Timestamp": str(timestamp),
-                "Rescue-Signature": sign(webhook.secret, delivery_id, timestamp, body)})
+                "Rescue-Signature": signature(webhook.secret, delivery_id, timestamp, body)})
             ok = 200 <= response.status_code < 300
             error = None if ok else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:

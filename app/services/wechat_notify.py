@@ -1,4 +1,4 @@
-"""Alerts and stand-downs as WeChat subscription messages (订阅消息).
+"""Alerts, stand-downs and risk warnings as WeChat subscription messages (订阅消息).
 
 Like webhooks, this notifier follows the incident timeline from a stored cursor, so a
 WeChat outage never blocks an incident and nothing is lost: the next sweep retries.
@@ -18,7 +18,7 @@ from app.models import Assignment, DeliveryCursor, Incident, IncidentEvent, Volu
 from app.settings import Settings
 
 CURSOR = "wechat_subscribe"
-NOTIFIED_KINDS = ("alerted", "replacement_alerted", "stood_down")
+NOTIFIED_KINDS = ("alerted", "replacement_alerted", "stood_down", "warning")
 BATCH = 200
 
 
@@ -44,15 +44,25 @@ class AccessToken:
         return self.value
 
 
-def _message(event: IncidentEvent, incident: Incident, assignment: Assignment | None,
+def _message(session: Session, event: IncidentEvent, volunteer: Volunteer,
              settings: Settings) -> dict[str, object]:
-    title = {"alerted": "急救呼叫", "replacement_alerted": "急救呼叫",
-             "stood_down": "任务取消"}[event.kind]
-    distance = f"{assignment.distance_m:.0f} 米" if assignment else "-"
-    return {"template_id": settings.wechat_alert_template_id,
-            "page": f"pages/alert/index?assignment={assignment.id if assignment else ''}",
-            "data": {"thing1": {"value": title}, "thing2": {"value": incident.kind},
-                     "character_string3": {"value": distance}}}
+    """One template for every push: title, what, and a short figure."""
+    if event.warning_id is not None:
+        title, what = "风险预警", str(event.data.get("warning_kind", ""))
+        figure = str(event.data.get("severity", ""))
+        page = f"pages/warning/index?id={event.warning_id}"
+    else:
+        assignment = session.scalar(select(Assignment).where(
+            Assignment.incident_id == event.incident_id,
+            Assignment.volunteer_id == volunteer.id))
+        title = {"alerted": "急救呼叫", "replacement_alerted": "急救呼叫",
+                 "stood_down": "任务取消"}[event.kind]
+        what = session.get(Incident, event.incident_id).kind
+        figure = f"{assignment.distance_m:.0f} 米" if assignment else "-"
+        page = f"pages/alert/index?assignment={assignment.id if assignment else ''}"
+    return {"template_id": settings.wechat_alert_template_id, "page": page,
+            "data": {"thing1": {"value": title}, "thing2": {"value": what},
+                     "character_string3": {"value": figure}}}
 
 
 def send_pending(session: Session, settings: Settings, token: AccessToken, *,
@@ -74,17 +84,13 @@ def send_pending(session: Session, settings: Settings, token: AccessToken, *,
     for event in events:
         if event.kind in NOTIFIED_KINDS and event.volunteer_id is not None:
             volunteer = session.get(Volunteer, event.volunteer_id)
-            incident = session.get(Incident, event.incident_id)
             if volunteer is not None and volunteer.wechat_openid:
-                assignment = session.scalar(select(Assignment).where(
-                    Assignment.incident_id == incident.id,
-                    Assignment.volunteer_id == volunteer.id))
                 try:
                     access = token.get(client, settings)
                     reply = client.post("/cgi-bin/message/subscribe/send",
                                         params={"access_token": access},
                                         json={"touser": volunteer.wechat_openid,
-                                              **_message(event, incident, assignment,
+                                              **_message(session, event, volunteer,
                                                          settings)}).json()
                 except (httpx.HTTPError, ValueError):
                     break

@@ -38,7 +38,7 @@ def test_every_route_declares_exactly_one_permission():
 def test_non_public_routes_require_a_token(client):
     public = {r.path for r in api_routes() if _declared_permissions(r)[0].public}
     assert public == {"/healthz", "/v1/auth/token", "/v1/auth/wechat", "/v1/routes",
-                      "/v1/isochrones", "/v1/equipment/nearby"}
+                      "/v1/isochrones", "/v1/equipment/nearby", "/v1/warnings/active"}
     for route in api_routes():
         if route.path in public:
             continue
