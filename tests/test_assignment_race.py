@@ -4,16 +4,14 @@ exactly one wins every time and the losers get 409."""
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from app.db import make_sessionmaker, transaction
-from app.errors import Conflict
 from app.models import Assignment, Incident
 from app.models.incident import AssignmentRole, AssignmentStatus
 from app.spatial import lonlat_element
 from tests.factories import make_area, make_volunteer
+from tests.race import race
 
 THREADS = 20
 ROUNDS = 200
@@ -33,33 +31,11 @@ def test_exactly_one_winner_per_race(engine, session):
     factory = make_sessionmaker(engine)
     winners_per_round = []
     for volunteer_id in volunteers:
-        barrier = threading.Barrier(THREADS)
-        outcomes: list[str] = []
-        lock = threading.Lock()
-
-        def race(incident_id: int, volunteer_id: int = volunteer_id,
-                 barrier: threading.Barrier = barrier, outcomes: list[str] = outcomes,
-                 lock: threading.Lock = lock) -> None:
-            barrier.wait()
-            try:
-                with transaction(factory) as tx:
-                    claim_responder(tx, incident_id=incident_id, volunteer_id=volunteer_id,
-                                    role=AssignmentRole.direct, eta_s=60, distance_m=100)
-                result = "won"
-            except Conflict as exc:
-                result = "409" if exc.status == 409 else "other"
-            except Exception as exc:  # anything else is a failure of the invariant
-                result = f"error: {type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(result)
-
-        threads = [threading.Thread(target=race, args=(i,)) for i in incident_ids]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(outcomes) == ["409"] * (THREADS - 1) + ["won"], outcomes
-        winners_per_round.append(outcomes.count("won"))
+        outcomes = race(engine, lambda tx, n, volunteer_id=volunteer_id: claim_responder(
+            tx, incident_id=incident_ids[n], volunteer_id=volunteer_id,
+            role=AssignmentRole.direct, eta_s=60, distance_m=100), threads=THREADS)
+        assert outcomes == ["ok"] + ["volunteer_busy"] * (THREADS - 1), outcomes
+        winners_per_round.append(outcomes.count("ok"))
         # release the winner so the incidents can take the next round's volunteer
         with transaction(factory) as tx:
             tx.execute(Assignment.__table__.update()

@@ -4,15 +4,13 @@ SQLite and PostGIS."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from app.db import make_sessionmaker, transaction
-from app.errors import Conflict
 from app.models import Hazard, HazardEvent, Patrol, ServiceEntry
 from app.models.hazard import HazardAction, HazardStatus
 from app.models.service import HoursSource
@@ -23,6 +21,7 @@ from app.services import hazards, service_hours
 from app.settings import Settings
 from tests.conftest import auth
 from tests.factories import NOW, OPERATOR, make_area, make_hazard, make_volunteer
+from tests.race import race
 
 # Written out, not derived from the service's table, so that a wrong table fails here.
 ALLOWED = {
@@ -456,30 +455,9 @@ def test_concurrent_resubmissions_credit_once(engine, session):
     data = PatrolCreate(region_code=area.community_a.code, started_at=NOW - timedelta(hours=2),
                         ended_at=NOW - timedelta(hours=1),
                         places=[PatrolPlaceIn(compound="金华里")])
-    factory = make_sessionmaker(engine)
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def submit() -> None:
-        barrier.wait()
-        try:
-            with transaction(factory) as tx:
-                hazards.record_patrol(tx, Settings(), principal, data, now=NOW)
-            result = "ok"
-        except Conflict as exc:
-            result = exc.problem_code
-        except Exception as exc:  # anything else breaks the invariant
-            result = f"error: {type(exc).__name__}: {exc}"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=submit) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["ok"] + ["overlapping_patrol"] * (THREADS - 1), outcomes
+    outcomes = race(engine, lambda tx, _: hazards.record_patrol(
+        tx, Settings(), principal, data, now=NOW), threads=THREADS)
+    assert outcomes == ["ok"] + ["overlapping_patrol"] * (THREADS - 1), outcomes
     assert _ledger(session, volunteer.id) == [
         ("patrol", session.scalar(select(Patrol.id)), 60)]
 
@@ -490,31 +468,13 @@ def test_concurrent_verifications_take_one_step(engine, session):
     fixer = Principal(role=Role.community_admin, subject="fixer", region_path="/")
     hazards.step(session, fixer, hazard.id, HazardAction.fix, HazardStep(), now=NOW)
     session.commit()
-    factory = make_sessionmaker(engine)
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def verify(n: int) -> None:
+    def verify(tx: Session, n: int) -> None:
         checker = Principal(role=Role.district_admin, subject=f"checker-{n}", region_path="/")
-        barrier.wait()
-        try:
-            with transaction(factory) as tx:
-                hazards.step(tx, checker, hazard.id, HazardAction.verify, HazardStep(), now=NOW)
-            result = "ok"
-        except Conflict as exc:
-            result = exc.problem_code
-        except Exception as exc:  # anything else breaks the invariant
-            result = f"error: {type(exc).__name__}: {exc}"
-        with lock:
-            outcomes.append(result)
+        hazards.step(tx, checker, hazard.id, HazardAction.verify, HazardStep(), now=NOW)
 
-    threads = [threading.Thread(target=verify, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["invalid_transition"] * (THREADS - 1) + ["ok"], outcomes
+    outcomes = race(engine, verify, threads=THREADS)
+    assert outcomes == ["invalid_transition"] * (THREADS - 1) + ["ok"], outcomes
     session.rollback()
     assert session.scalar(select(func.count()).select_from(HazardEvent).where(
         HazardEvent.hazard_id == hazard.id, HazardEvent.action == "verify")) == 1

@@ -3,16 +3,16 @@ stock that never goes negative, also when hand-outs race (on SQLite and PostGIS)
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
-from app.db import make_sessionmaker, transaction
-from app.errors import Conflict
+from sqlalchemy import select
+
 from app.models import InventoryLine
 from app.security import Role
 from app.services import inventory
 from tests.conftest import auth
 from tests.factories import OPERATOR, make_aed, make_area
+from tests.race import race
 
 
 def _centre(session, region):
@@ -74,29 +74,7 @@ def test_concurrent_hand_outs_never_go_negative(engine, session):
     line = InventoryLine(equipment_id=centre.id, item="止血带", quantity=5)
     session.add(line)
     session.commit()
-    factory = make_sessionmaker(engine)
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def take_one() -> None:
-        barrier.wait()
-        try:
-            with transaction(factory) as tx:
-                inventory.adjust(tx, line.id, -1, OPERATOR)
-            result = "ok"
-        except Conflict as exc:
-            result = exc.problem_code
-        except Exception as exc:  # anything else breaks the invariant
-            result = f"error: {type(exc).__name__}: {exc}"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=take_one) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["insufficient_stock"] * 15 + ["ok"] * 5, outcomes
-    with factory() as check:
-        assert check.get(InventoryLine, line.id).quantity == 0
+    outcomes = race(engine, lambda tx, _: inventory.adjust(tx, line.id, -1, OPERATOR))
+    assert outcomes == ["insufficient_stock"] * 15 + ["ok"] * 5, outcomes
+    session.rollback()
+    assert session.scalar(select(InventoryLine.quantity).where(InventoryLine.id == line.id)) == 0

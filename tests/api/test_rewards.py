@@ -3,18 +3,16 @@ balance or the stock, also when many redemptions race (on SQLite and PostGIS).""
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
-from app.db import make_sessionmaker, transaction
-from app.errors import Conflict
+from app.db import make_sessionmaker
 from app.models import Redemption, ServiceAccount, ServiceEntry
 from app.models.service import HoursSource
 from app.security import Role
 from app.services import service_hours
 from tests.conftest import auth
 from tests.factories import NOW, make_area, make_volunteer
+from tests.race import race
 
 
 def _reward(client, region, **fields):
@@ -109,38 +107,17 @@ def test_concurrent_redemptions_never_overspend(engine, session, client):
     _credit(session, volunteer.id, 5 * 60 + 30, source_id=1)   # enough for five, not six
     factory = make_sessionmaker(engine)
 
-    def race(reward_id: int) -> list[str]:
-        barrier = threading.Barrier(THREADS)
-        outcomes: list[str] = []
-        lock = threading.Lock()
+    def redeem_all(reward_id: int) -> list[str]:
+        return race(engine, lambda tx, _: service_hours.redeem(tx, volunteer.id, reward_id,
+                                                               now=NOW), threads=THREADS)
 
-        def redeem() -> None:
-            barrier.wait()
-            try:
-                with transaction(factory) as tx:
-                    service_hours.redeem(tx, volunteer.id, reward_id, now=NOW)
-                result = "ok"
-            except Conflict as exc:
-                result = exc.problem_code
-            except Exception as exc:  # anything else breaks the invariant
-                result = f"error: {type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(result)
-
-        threads = [threading.Thread(target=redeem) for _ in range(THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return outcomes
-
-    first = race(reward["id"])
-    assert sorted(first) == ["insufficient_hours"] * (THREADS - 5) + ["ok"] * 5, first
-    second = race(limited["id"])        # 30 minutes left: two fit the balance, three the stock
-    assert sorted(second) == ["insufficient_hours"] * (THREADS - 2) + ["ok"] * 2, second
+    first = redeem_all(reward["id"])
+    assert first == ["insufficient_hours"] * (THREADS - 5) + ["ok"] * 5, first
+    second = redeem_all(limited["id"])   # 30 minutes left: two fit the balance, three the stock
+    assert second == ["insufficient_hours"] * (THREADS - 2) + ["ok"] * 2, second
     _credit(session, volunteer.id, 600, source_id=2)
-    third = race(limited["id"])         # plenty of hours now, one left in stock
-    assert sorted(third) == ["ok"] + ["out_of_stock"] * (THREADS - 1), third
+    third = redeem_all(limited["id"])         # plenty of hours now, one left in stock
+    assert third == ["ok"] + ["out_of_stock"] * (THREADS - 1), third
     with factory() as check:
         account = check.get(ServiceAccount, volunteer.id)
         assert (account.earned_minutes, account.balance_minutes) == (930, 600 - 15)
