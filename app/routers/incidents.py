@@ -46,15 +46,23 @@ router = APIRouter(tags=["incidents"])
 
 
 def incident_read(session: DbSession, incident: Incident, crs: Crs) -> IncidentRead:
-    return IncidentRead(
+    return incident_reads(session, [incident], crs)[0]
+
+
+def incident_reads(session: DbSession, incidents: list[Incident], crs: Crs
+                   ) -> list[IncidentRead]:
+    """Incidents with their assignments and timelines, in two queries for the whole page."""
+    assignments = service.assignments_by_incident(session, [i.id for i in incidents])
+    timelines = service.timelines_by_incident(session, [i.id for i in incidents])
+    return [IncidentRead(
         id=incident.id, kind=incident.kind, status=incident.status,
         location=point_out(incident.location, crs), address=incident.address,
         is_test=incident.is_test, under_covered=incident.under_covered,
         budget_s=incident.budget_s, outcome=incident.outcome,
         created_at=incident.created_at, closed_at=incident.closed_at,
-        assignments=[AssignmentRead.model_validate(a)
-                     for a in service.assignments_of(session, incident)],
-        timeline=[EventRead.model_validate(e) for e in service.timeline_of(session, incident)])
+        assignments=[AssignmentRead.model_validate(a) for a in assignments[incident.id]],
+        timeline=[EventRead.model_validate(e) for e in timelines[incident.id]])
+        for incident in incidents]
 
 
 @router.post("/v1/incidents", operation_id="create_incident", response_model=IncidentCreated,
@@ -109,7 +117,7 @@ def list_incidents(
         stmt = stmt.where(Incident.is_test == is_test)
     items, total = paginate(session, stmt.order_by(Incident.id.desc()), limit=page.limit,
                             offset=page.offset)
-    return Page(items=[incident_read(session, i, crs) for i in items], total=total,
+    return Page(items=incident_reads(session, list(items), crs), total=total,
                 limit=page.limit, offset=page.offset)
 
 

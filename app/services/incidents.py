@@ -308,14 +308,32 @@ def get_incident(session: Session, incident_id: int, principal: Principal) -> In
 
 
 def assignments_of(session: Session, incident: Incident) -> list[Assignment]:
-    return list(session.scalars(select(Assignment).where(Assignment.incident_id == incident.id)
-                                .order_by(Assignment.eta_s, Assignment.id)))
+    return assignments_by_incident(session, [incident.id])[incident.id]
 
 
 def timeline_of(session: Session, incident: Incident) -> list[IncidentEvent]:
-    return list(session.scalars(select(IncidentEvent)
-                                .where(IncidentEvent.incident_id == incident.id)
-                                .order_by(IncidentEvent.at, IncidentEvent.id)))
+    return timelines_by_incident(session, [incident.id])[incident.id]
+
+
+def assignments_by_incident(session: Session, incident_ids: list[int]
+                            ) -> dict[int, list[Assignment]]:
+    """Each incident's assignments, nearest first."""
+    found: dict[int, list[Assignment]] = {i: [] for i in incident_ids}
+    for a in session.scalars(select(Assignment).where(Assignment.incident_id.in_(incident_ids))
+                             .order_by(Assignment.eta_s, Assignment.id)):
+        found[a.incident_id].append(a)
+    return found
+
+
+def timelines_by_incident(session: Session, incident_ids: list[int]
+                          ) -> dict[int, list[IncidentEvent]]:
+    """Each incident's timeline, in order."""
+    found: dict[int, list[IncidentEvent]] = {i: [] for i in incident_ids}
+    for e in session.scalars(select(IncidentEvent)
+                             .where(IncidentEvent.incident_id.in_(incident_ids))
+                             .order_by(IncidentEvent.at, IncidentEvent.id)):
+        found[e.incident_id].append(e)
+    return found
 
 
 def own_assignment(session: Session, assignment_id: int, volunteer_id: int) -> Assignment:

@@ -83,6 +83,11 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     assert twice.status_code == 409
     listed = client.get("/v1/incidents?status=open", headers=console).json()
     assert [i["id"] for i in listed["items"]] == [second["incident"]["id"]]
+    # a page of incidents carries each one's own assignments and timeline
+    everything = client.get("/v1/incidents", headers=console).json()["items"]
+    assert [len(i["assignments"]) for i in everything] == [0, 2]
+    assert all(e["kind"] != "closed" for e in everything[0]["timeline"])
+    assert everything[1]["timeline"] == closed.json()["timeline"]
     assert aed.id == body["ranking"]["responders"][1]["aed_id"]
     eido = client.get(f"/v1/incidents/{incident['id']}/eido", headers=console).json()
     component = eido["incidentComponent"][0]
