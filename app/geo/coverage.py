@@ -55,6 +55,12 @@ __all__ = [
 
 _INF = math.inf
 _MIN_SOURCES_PER_WORKER = 256
+# `_label_correcting`: seeds per round, and the scans per node reached (plus a slack)
+# beyond which the rounds stop
+_SEED_CHUNK = 256
+_WASTE_RATIO = 2.0
+_WASTE_SLACK = 1 << 14
+_SEED_BLOCK_SHIFT = 6  # seeds are ordered by blocks of 64 consecutive node ids
 
 
 # ====================================================================== kernels
@@ -65,43 +71,65 @@ def _label_correcting(indptr, adj_node, adj_len, seed_nodes, seed_costs, seed_la
 
     `dist` (inf) and `label` (-1) are caller-owned. With many sources and a bounded
     horizon a FIFO queue settles most nodes once and beats a binary heap 2-4x (no
-    O(log n) queue operations); the result is exact. Returns False when more than
-    `max_scans` node scans were needed (the caller then falls back to Dijkstra, so
-    pathological inputs cannot blow up).
+    O(log n) queue operations). The search is memory-bound, so it is kept local: seeds
+    come sorted by node (`_block_order`) and, for a bounded search, enter the queue
+    `_SEED_CHUNK` at a time, each chunk's search running to completion (pruned by what
+    earlier chunks reached) before the next is seeded, so that it stays within a few
+    cache-resident neighbourhoods instead of sweeping the whole graph once per hop.
+    When chunks overlap much (dense seeds, long horizons: more than `_WASTE_RATIO`
+    scans per node reached) the remaining seeds all enter at once. The result is exact
+    and does not depend on the order: equal distances go to the lower label. Returns
+    False when more than `max_scans` node scans were needed (the caller then falls back
+    to Dijkstra, so pathological inputs cannot blow up).
     """
     n_nodes = dist.shape[0]
     size = 1
     while size < n_nodes + 1:
         size *= 2
     mask = size - 1
-    queue = np.empty(size, np.int32)
+    queue = np.empty(size, np.int32)  # a ring: each node is queued at most once
     queued = np.zeros(n_nodes, np.bool_)
     head = 0
     tail = 0
-    for i in range(seed_nodes.shape[0]):
-        node = seed_nodes[i]
-        cost = seed_costs[i]
-        if cost <= limit and cost < dist[node]:
+    scans = 0
+    n_reached = 0
+    n_seeds = seed_nodes.shape[0]
+    chunk = _SEED_CHUNK if limit < _INF else n_seeds
+    seeded = 0
+    while seeded < n_seeds or head != tail:
+        for i in range(seeded, min(seeded + chunk, n_seeds)):
+            node = seed_nodes[i]
+            cost = seed_costs[i]
+            old = dist[node]
+            if cost > limit or cost > old or (cost == old and seed_labels[i] >= label[node]):
+                continue
+            n_reached += old == _INF
             dist[node] = cost
             label[node] = seed_labels[i]
             if not queued[node]:
                 queued[node] = True
                 queue[tail & mask] = node
                 tail += 1
-    scans = 0
-    while head != tail:
-        node = queue[head & mask]
-        head += 1
-        queued[node] = False
-        scans += 1
-        if scans > max_scans:
-            return False
-        d = dist[node]
-        lab = label[node]
-        for k in range(indptr[node], indptr[node + 1]):
-            other = adj_node[k]
-            nd = d + adj_len[k]
-            if nd <= limit and nd < dist[other]:
+        seeded = min(seeded + chunk, n_seeds)
+        while head != tail:
+            if chunk < n_seeds and scans > _WASTE_RATIO * n_reached + _WASTE_SLACK:
+                chunk = n_seeds  # chunks overlap: seed all the rest now
+                break
+            node = queue[head & mask]
+            head += 1
+            queued[node] = False
+            scans += 1
+            if scans > max_scans:
+                return False
+            d = dist[node]
+            lab = label[node]
+            for k in range(indptr[node], indptr[node + 1]):
+                other = adj_node[k]
+                nd = d + adj_len[k]
+                old = dist[other]
+                if nd > limit or nd > old or (nd == old and lab >= label[other]):
+                    continue
+                n_reached += old == _INF
                 dist[other] = nd
                 label[other] = lab
                 if not queued[other]:
@@ -112,9 +140,28 @@ def _label_correcting(indptr, adj_node, adj_len, seed_nodes, seed_costs, seed_la
 
 
 @njit(cache=True, nogil=True)
+def _block_order(nodes, n_nodes, shift):
+    """Stable order of `nodes` by ``node >> shift`` (a counting sort: O(len + blocks))."""
+    n_blocks = (n_nodes >> shift) + 1
+    start = np.zeros(n_blocks + 1, np.int64)
+    for i in range(nodes.shape[0]):
+        start[(nodes[i] >> shift) + 1] += 1
+    for b in range(n_blocks):
+        start[b + 1] += start[b]
+    order = np.empty(nodes.shape[0], np.int64)
+    for i in range(nodes.shape[0]):
+        b = nodes[i] >> shift
+        order[start[b]] = i
+        start[b] += 1
+    return order
+
+
+@njit(cache=True, nogil=True)
 def _merge_min(dist, label, other_dist, other_label):
+    """Keep the nearer of two searches' (distance, label) per node, ties to the lower label."""
     for node in range(dist.shape[0]):
-        if other_dist[node] < dist[node]:
+        nd = other_dist[node]
+        if nd < dist[node] or (nd == dist[node] and other_label[node] < label[node]):
             dist[node] = other_dist[node]
             label[node] = other_label[node]
 
@@ -127,15 +174,28 @@ def _src_range(src_edge, e):
 
 
 @njit(cache=True, nogil=True)
-def _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed):
-    """Positions and relaxed times of the time minima along an edge (u end, sources, v end)."""
+def _anchor_buffers(src_edge):
+    """Scratch (positions, times) for `_anchors`: room for the most sources on one edge."""
+    most = 0
+    run = 0
+    for j in range(src_edge.shape[0]):
+        run = run + 1 if j > 0 and src_edge[j] == src_edge[j - 1] else 1
+        most = max(most, run)
+    return np.empty(most + 2, np.float64), np.empty(most + 2, np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed, pos, tim):
+    """Positions and relaxed times of the time minima along an edge (u end, sources, v end).
+
+    Written to ``pos[:k]`` and ``tim[:k]`` (from `_anchor_buffers`, no allocation per
+    edge); returns k.
+    """
     a = 0
     b = 0
     if has_src[e]:
         a, b = _src_range(src_edge, e)
     k = b - a + 2
-    pos = np.empty(k, np.float64)
-    tim = np.empty(k, np.float64)
     pos[0] = 0.0
     tim[0] = tu
     for j in range(a, b):
@@ -151,7 +211,7 @@ def _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed):
         t = tim[j + 1] + (pos[j + 1] - pos[j]) / speed
         if t < tim[j]:
             tim[j] = t
-    return pos, tim
+    return k
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -166,26 +226,37 @@ def _split(ta, tb, gap, speed):
 
 
 @njit(cache=True, nogil=True)
-def _covered_pass(start, stop, edge_u, edge_v, edge_len, node_t, src_edge, src_off, src_extra,
-                  has_src, speed, budget, covered):
-    """Per edge: exactly covered metres within `budget` (from both ends, around sources)."""
+def _covered_pass(start, stop, edge_u, edge_v, edge_len, node_t, has_src, speed, budget,
+                  covered):
+    """Per edge without sources: exactly covered metres within `budget`, from both ends.
+
+    (Edges holding sources are left to `_covered_source_edges`: one tight loop here.)
+    """
     reach = budget * speed
     for e in range(start, stop):
-        length = edge_len[e]
-        tu = node_t[edge_u[e]]
-        tv = node_t[edge_v[e]]
-        if not has_src[e]:
-            cov = max(0.0, reach - tu * speed) + max(0.0, reach - tv * speed)
-            covered[e] = min(length, cov)
+        if has_src[e]:
             continue
-        pos, tim = _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed)
+        cov = (max(0.0, reach - node_t[edge_u[e]] * speed)
+               + max(0.0, reach - node_t[edge_v[e]] * speed))
+        covered[e] = min(edge_len[e], cov)
+
+
+@njit(cache=True, nogil=True)
+def _covered_source_edges(edges, edge_u, edge_v, edge_len, node_t, src_edge, src_off,
+                          src_extra, has_src, speed, budget, covered):
+    """Covered metres of edges holding sources: from both ends and around each source."""
+    reach = budget * speed
+    pos, tim = _anchor_buffers(src_edge)
+    for e in edges:
+        k = _anchors(e, edge_len[e], node_t[edge_u[e]], node_t[edge_v[e]], src_edge, src_off,
+                     src_extra, has_src, speed, pos, tim)
         cov = 0.0
-        for j in range(pos.shape[0] - 1):
+        for j in range(k - 1):
             gap = pos[j + 1] - pos[j]
             d = _split(tim[j], tim[j + 1], gap, speed)
             cov += min(d, max(0.0, reach - tim[j] * speed))
             cov += min(gap - d, max(0.0, reach - tim[j + 1] * speed))
-        covered[e] = min(length, cov)
+        covered[e] = min(edge_len[e], cov)
 
 
 @njit(cache=True, nogil=True)
@@ -195,6 +266,7 @@ def _times_pass(edge_u, edge_v, edge_len, node_t, src_edge, src_off, src_extra, 
     n_edges = edge_u.shape[0]
     mid = np.empty(n_edges)
     peak = np.empty(n_edges)
+    pos, tim = _anchor_buffers(src_edge)
     for e in range(n_edges):
         length = edge_len[e]
         tu = node_t[edge_u[e]]
@@ -213,9 +285,9 @@ def _times_pass(edge_u, edge_v, edge_len, node_t, src_edge, src_off, src_extra, 
                         min(tu, tv) + length / speed)
             peak[e] = p if p <= horizon else _INF
             continue
-        pos, tim = _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed)
+        k = _anchors(e, length, tu, tv, src_edge, src_off, src_extra, has_src, speed, pos, tim)
         p = 0.0
-        for j in range(pos.shape[0] - 1):
+        for j in range(k - 1):
             gap = pos[j + 1] - pos[j]
             if gap > 0.0:
                 d = _split(tim[j], tim[j + 1], gap, speed)
@@ -258,12 +330,13 @@ def _pieces(piece_offsets, edge_u, edge_v, edge_len, node_t, src_edge, src_off, 
     pos = np.empty(n, np.float64)
     t0 = np.empty(n, np.float64)
     ln = np.empty(n, np.float64)
+    a_pos, a_tim = _anchor_buffers(src_edge)
     for e in range(edge_u.shape[0]):
         length = edge_len[e]
-        a_pos, a_tim = _anchors(e, length, node_t[edge_u[e]], node_t[edge_v[e]], src_edge,
-                                src_off, src_extra, has_src, speed)
+        n_anchors = _anchors(e, length, node_t[edge_u[e]], node_t[edge_v[e]], src_edge,
+                             src_off, src_extra, has_src, speed, a_pos, a_tim)
         k = piece_offsets[e]
-        for j in range(a_pos.shape[0] - 1):
+        for j in range(n_anchors - 1):
             gap = a_pos[j + 1] - a_pos[j]
             d = _split(a_tim[j], a_tim[j + 1], gap, speed)
             pos[k] = a_pos[j]
@@ -510,6 +583,7 @@ def _multi_source(network: WalkingNetwork, seed_nodes: np.ndarray, seed_costs: n
     max_scans = 40 * n + 10 * seed_nodes.shape[0] + 1000
 
     def run(sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        sel = sel[_block_order(seed_nodes[sel], n, _SEED_BLOCK_SHIFT)]  # memory order
         dist = np.full(n, _INF)
         label = np.full(n, -1, np.int32)
         ok = _label_correcting(network.indptr, network.adj_node, adj_len, seed_nodes[sel],
@@ -757,8 +831,9 @@ def edge_coverage(
         groups = [np.concatenate((s, s + valid.shape[0])) for s in strip]
     else:
         groups = [np.arange(seed_nodes.shape[0])]
-    meters, source = _multi_source(network, seed_nodes, seed_costs, seed_labels, limit_m, groups)
-    node_seconds = meters / speed_mps
+    node_seconds, source = _multi_source(network, seed_nodes, seed_costs, seed_labels,
+                                         limit_m, groups)
+    np.divide(node_seconds, speed_mps, out=node_seconds)  # metres -> seconds, in place
 
     order = np.lexsort((offs, edges))
     src_edge = np.ascontiguousarray(edges[order])
@@ -768,8 +843,8 @@ def edge_coverage(
     on_edge[src_edge] = True
     n_edges = network.edge_count
     covered = np.empty(n_edges)
-    args = (network.edge_u, network.edge_v, network.edge_length_m, node_seconds, src_edge,
-            src_off, src_extra, on_edge, float(speed_mps), float(budget_seconds), covered)
+    args = (network.edge_u, network.edge_v, network.edge_length_m, node_seconds, on_edge,
+            float(speed_mps), float(budget_seconds), covered)
     bounds = np.linspace(0, n_edges, min(_workers(workers), 1 + n_edges // 100_000) + 1)
     bounds = bounds.astype(np.int64)
     if bounds.shape[0] > 2:
@@ -778,6 +853,9 @@ def edge_coverage(
                           range(bounds.shape[0] - 1)))
     else:
         _covered_pass(0, n_edges, *args)
+    _covered_source_edges(np.flatnonzero(on_edge), network.edge_u, network.edge_v,
+                          network.edge_length_m, node_seconds, src_edge, src_off, src_extra,
+                          on_edge, float(speed_mps), float(budget_seconds), covered)
     return EdgeCoverage(network, float(speed_mps), float(budget_seconds), horizon,
                         node_seconds, source, covered, src_edge, src_off,
                         src_extra, on_edge)

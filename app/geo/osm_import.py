@@ -86,6 +86,7 @@ def read_osm(
     *,
     rules: WalkableRules = DEFAULT_WALKABLE_RULES,
     with_buildings: bool = True,
+    compact: bool = True,
 ) -> OsmExtract:
     """Import an OSM file: walking network, AEDs and buildings.
 
@@ -97,6 +98,9 @@ def read_osm(
         Walkability rule.
     with_buildings
         Also assemble building footprints (multipolygons need area assembly).
+    compact
+        Nodes only at junctions and way ends (the default); False makes every way
+        vertex a node, with one straight edge per segment (see `compact_ways`).
 
     Returns
     -------
@@ -160,6 +164,7 @@ def read_osm(
         way_ids=np.asarray(way_ids, np.int64),
         way_names=way_names,
         way_highways=way_highways,
+        compact=compact,
     )
     projection = network.projection or "+proj=merc +ellps=WGS84 +units=m"
     if aed_area_wkb:
@@ -226,6 +231,7 @@ def compact_ways(
     way_ids: np.ndarray | None = None,
     way_names: list[str | None] | None = None,
     way_highways: list[str | None] | None = None,
+    compact: bool = True,
 ) -> WalkingNetwork:
     """Build the compacted network from ways given as flat node-ref runs.
 
@@ -241,6 +247,10 @@ def compact_ways(
         int64[n_ways + 1]: way `w` is `refs[way_starts[w]:way_starts[w+1]]`.
     way_ids, way_names, way_highways
         Optional per-way OSM id, name and highway class.
+    compact
+        False: every vertex is a graph node (one edge per segment between consecutive
+        vertices, as pyrosm/osmium give without simplification); same streets and
+        lengths, many more nodes.
     """
     n_ways = way_starts.shape[0] - 1
     way_of = np.repeat(np.arange(n_ways), np.diff(way_starts))
@@ -262,6 +272,8 @@ def compact_ways(
     unique_refs, inverse = np.unique(refs, return_inverse=True)
     is_node = np.bincount(inverse) >= 2
     is_node[inverse[first | last]] = True
+    if not compact:
+        is_node[:] = True
     node_of_unique = np.cumsum(is_node) - 1
     node_pos = np.flatnonzero(is_node[inverse])
 
