@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,22 +25,44 @@ from app.security import ADMIN_ROLES, READ_ROLES, InvalidToken, Principal, Role,
 from app.settings import Settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
 
 async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def read_only(endpoint: EndpointT) -> EndpointT:
+    """Mark a POST that only reads (a ranking, a computation): its request runs without
+    the write lock, which SQLite holds for the whole of a writing request."""
+    endpoint.read_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    route = request.scope.get("route")
+    return (request.method not in _SAFE_METHODS
+            and not getattr(getattr(route, "endpoint", None), "read_only", False))
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request. It commits when the route returns, before the response is
     sent (``scope="function"`` below), so an acknowledged write is never lost; services only
     flush. Any exception rolls the whole request back: no half-written change."""
-    with transaction(request.app.state.sessionmaker,
-                     write=request.method not in _SAFE_METHODS) as session:
+    with transaction(request.app.state.sessionmaker, write=_writes(request)) as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_writer(request: Request) -> Callable[[], AbstractContextManager[Session]]:
+    """For a ``read_only`` route that writes at its end: a write transaction of its own,
+    committed when its ``with`` block ends, so the write lock is held only that long."""
+    return partial(transaction, request.app.state.sessionmaker)
+
+
+Writer = Annotated[Callable[[], AbstractContextManager[Session]], Depends(get_writer)]
 
 
 async def get_networks(request: Request) -> NetworkRegistry:

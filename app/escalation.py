@@ -13,33 +13,43 @@ from app.db import transaction
 from app.models import Incident
 from app.models.base import utcnow
 from app.services.incidents import escalate, open_incidents_needing_attention
-from app.services.warnings import push_due
-from app.services.webhooks import deliver_all
-from app.services.wechat_notify import send_pending
+from app.services.warnings import any_due, push_due
+from app.services.webhooks import any_behind, deliver_all
+from app.services.wechat_notify import any_pending, send_pending
 
 log = logging.getLogger(__name__)
 
 
 def sweep_once(app: FastAPI) -> int:
-    """Escalate every open incident with an alert past its timeout; returns how many."""
+    """Escalate every open incident with an alert past its timeout; returns how many.
+
+    It first looks (reads only) for work; each kind of work then gets its own write
+    transaction, so an idle sweep never takes the write lock that requests wait for."""
     settings = app.state.settings
+    factory = app.state.sessionmaker
     now = utcnow()
-    with transaction(app.state.sessionmaker, write=False) as session:
+    with transaction(factory, write=False) as session:
         ids = open_incidents_needing_attention(session, settings, now=now)
+        warnings_due = any_due(session, now=now)
+        webhooks_behind = any_behind(session)
+        wechat_pending = any_pending(session, settings)
     for incident_id in ids:  # one transaction each: a failure does not hold up the others
-        with transaction(app.state.sessionmaker) as session:
+        with transaction(factory) as session:
             escalate(session, app.state.networks, app.state.live, settings,
                      session.get(Incident, incident_id), now=now)
-    with transaction(app.state.sessionmaker) as session:
-        push_due(session, app.state.live, now=now)
+    if warnings_due:
+        with transaction(factory) as session:
+            push_due(session, app.state.live, now=now)
     # Webhooks and WeChat messages follow the timeline: a receiver that is down never
     # blocks an incident, and the next sweep resumes where this one stopped.
-    with transaction(app.state.sessionmaker) as session:
-        deliver_all(session, settings, now=now)
-    with transaction(app.state.sessionmaker) as session, httpx.Client(
-            base_url=settings.wechat_api_base, timeout=settings.wechat_timeout_s,
-            follow_redirects=False) as client:
-        send_pending(session, settings, app.state.wechat_token, client=client)
+    if webhooks_behind:
+        with transaction(factory) as session:
+            deliver_all(session, settings, now=now)
+    if wechat_pending:
+        with transaction(factory) as session, httpx.Client(
+                base_url=settings.wechat_api_base, timeout=settings.wechat_timeout_s,
+                follow_redirects=False) as client:
+            send_pending(session, settings, app.state.wechat_token, client=client)
     return len(ids)
 
 

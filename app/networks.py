@@ -125,9 +125,14 @@ class NetworkRegistry:
         if not force and signature == self._seen:
             return
         with self._lock:
-            self._seen = signature
-            if not self._root.is_dir():
+            # Marked seen only once loaded: a request arriving meanwhile waits on the lock
+            # instead of answering from the old (at start-up: empty) set of networks.
+            if not force and signature == self._seen:
                 return
+            if not self._root.is_dir():
+                self._seen = signature
+                return
+            complete = True
             networks = dict(self._networks)
             for current in self._root.glob(f"*/{CURRENT_FILE}"):
                 meta = json.loads(current.read_text(encoding="utf-8"))
@@ -140,11 +145,12 @@ class NetworkRegistry:
                     network = WalkingNetwork.load(directory / NETWORK_FILE, mmap=True)
                 except FileNotFoundError:
                     # Replaced while we read it: the next look-up sees the newer version.
-                    self._seen = None
+                    complete = False
                     continue
                 networks[code] = CityNetwork(code, meta["version"], network, directory, meta,
                                              _hull(network))
             self._networks = networks
+            self._seen = signature if complete else None
 
     def get(self, city_code: str) -> CityNetwork | None:
         self.refresh()

@@ -8,11 +8,17 @@ they round-trip exactly and fit a sorted-set score)::
     P live               zset volunteer -> rcv (all cities)  index for listings
     P city:<code>        zset volunteer -> rcv (one city)    index for listings
     P cities             set of city codes with an index     for purge()
+    P geo:<code>:<b>     geo set volunteer -> position       fixes received in minute b;
+                                                             TTL = fresh_s + 1 minute
 
 Privacy by construction: the fix hash has a TTL equal to the freshness window, so a location
 disappears by itself even if every API worker dies; it holds only the latest fix (no list,
 no stream: no history); and the indexes hold ids and receive times, never coordinates (they
-expire too, a freshness window after their last write).
+expire too, a freshness window after their last write).  The geo sets that let a ranking
+fetch only the fixes near an incident do hold positions, so they are cut by the minute of
+receipt and each expires a freshness window plus a minute after its minute ended: no
+position outlives that, whatever happens to the workers; going off duty removes the
+volunteer from them at once.
 
 Atomicity: every write is one Lua script, which Redis runs without interleaving.  Recording
 a fix is optimistic: read duty and fix in one MULTI/EXEC, judge in Python (the pure rules of
@@ -89,10 +95,16 @@ end
 return 2
 """
 
-# KEYS: duty, fix, all-cities index.  ARGV: volunteer, prefix.  Returns 1 if was on duty.
+# KEYS: duty, fix, all-cities index.  ARGV: volunteer, prefix, minutes whose geo sets may
+# hold the volunteer.  Returns 1 if was on duty.
 _OFF_DUTY = """
 local city = redis.call('HGET', KEYS[1], 'city')
 local fix_city = redis.call('HGET', KEYS[2], 'city')
+for _, c in ipairs({city, fix_city}) do
+  if c then
+    for i = 3, #ARGV do redis.call('ZREM', ARGV[2] .. 'geo:' .. c .. ':' .. ARGV[i], ARGV[1]) end
+  end
+end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if city then redis.call('ZREM', ARGV[2] .. 'city:' .. city, ARGV[1]) end
@@ -105,7 +117,7 @@ return 0
 
 # KEYS: duty, fix, all-cities index.
 # ARGV: volunteer, expected since ('' = off duty), expected token ('' = no fix), new token,
-#       rcv_us, lon, lat, acc, ttl_ms, prefix.
+#       rcv_us, lon, lat, acc, ttl_ms, prefix, minute of receipt, geo set ttl_ms.
 # Returns 1 when written, 0 when the state changed since it was read (caller retries).
 _WRITE_FIX = """
 local city = redis.call('HGET', KEYS[1], 'city')
@@ -122,6 +134,9 @@ redis.call('SADD', ARGV[10] .. 'cities', city)
 redis.call('PEXPIRE', KEYS[3], ARGV[9])
 redis.call('PEXPIRE', index, ARGV[9])
 redis.call('PEXPIRE', ARGV[10] .. 'cities', ARGV[9])
+local geo = ARGV[10] .. 'geo:' .. city .. ':' .. ARGV[11]
+redis.call('GEOADD', geo, ARGV[6], ARGV[7], ARGV[1])
+redis.call('PEXPIRE', geo, ARGV[12])
 return 1
 """
 
@@ -134,6 +149,61 @@ if rcv and tonumber(rcv) < tonumber(ARGV[1]) then
 end
 return 0
 """
+
+# KEYS: index.  ARGV: cutoff_us, prefix, city ('' = any), min_lon, min_lat, max_lon, max_lat
+# ('' = no box).  Returns [id, city, lon, lat, acc, rcv, ...] of the fresh fixes inside:
+# the filter runs next to the data, so a ranking fetches only the fixes it can use instead
+# of every on-duty fix in the city.
+_FRESH_IN_BOX = """
+local boxed = ARGV[4] ~= ''
+local x0, y0, x1, y1 = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local cutoff = tonumber(ARGV[1])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
+  local f = redis.call('HMGET', ARGV[2] .. 'fix:' .. id, 'city', 'lon', 'lat', 'acc', 'rcv')
+  if f[1] and tonumber(f[5]) >= cutoff and (ARGV[3] == '' or f[1] == ARGV[3]) then
+    local lon, lat = tonumber(f[2]), tonumber(f[3])
+    if not boxed or (lon >= x0 and lon <= x1 and lat >= y0 and lat <= y1) then
+      table.insert(out, id)
+      for k = 1, 5 do table.insert(out, f[k]) end
+    end
+  end
+end
+return out
+"""
+
+# KEYS: the city's geo sets of the minutes that can hold a fresh fix.
+# ARGV: cutoff_us, prefix, city, min_lon, min_lat, max_lon, max_lat, centre lon, centre lat,
+#       box width m, box height m (a box that contains the bbox).
+# Returns [id, city, lon, lat, acc, rcv, ...] like _FRESH_IN_BOX; the geo sets only find
+# candidates (older positions linger in older minutes), the fix hash decides.
+_FRESH_NEAR = """
+local x0, y0, x1, y1 = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local cutoff = tonumber(ARGV[1])
+local seen, out = {}, {}
+for _, key in ipairs(KEYS) do
+  local near = redis.call('GEOSEARCH', key, 'FROMLONLAT', ARGV[8], ARGV[9],
+                          'BYBOX', ARGV[10], ARGV[11], 'm')
+  for _, id in ipairs(near) do
+    if not seen[id] then
+      seen[id] = true
+      local f = redis.call('HMGET', ARGV[2] .. 'fix:' .. id, 'city', 'lon', 'lat', 'acc', 'rcv')
+      if f[1] == ARGV[3] and tonumber(f[5]) >= cutoff then
+        local lon, lat = tonumber(f[2]), tonumber(f[3])
+        if lon >= x0 and lon <= x1 and lat >= y0 and lat <= y1 then
+          table.insert(out, id)
+          for k = 1, 5 do table.insert(out, f[k]) end
+        end
+      end
+    end
+  end
+end
+return out
+"""
+
+# Positions are indexed by the minute they were received in.
+_GEO_MINUTE_US = 60_000_000
+_M_PER_DEGREE = 111_320.0
 
 
 def _to_us(value: datetime) -> int:
@@ -184,6 +254,9 @@ class RedisLiveState:
         self._off_duty = client.register_script(_OFF_DUTY)
         self._write_fix = client.register_script(_WRITE_FIX)
         self._drop_stale = client.register_script(_DROP_STALE)
+        self._fresh_in_box = client.register_script(_FRESH_IN_BOX)
+        self._fresh_near = client.register_script(_FRESH_NEAR)
+        self._geo_ttl_ms = self._ttl_ms + _GEO_MINUTE_US // 1000
 
     @classmethod
     def from_url(cls, url: str, *, policy: LivePolicy | None = None,
@@ -217,6 +290,14 @@ class RedisLiveState:
     def _keys(self, volunteer_id: int) -> list[str]:
         return [self._duty_key(volunteer_id), self._fix_key(volunteer_id), self._all_key]
 
+    def _geo_minutes(self, now: datetime, *, since_us: int | None = None) -> list[int]:
+        """The minutes whose geo sets can still exist at ``now`` (or hold fixes received
+        since ``since_us``); a minute ahead too, for clocks a little apart."""
+        last = _to_us(now) // _GEO_MINUTE_US + 1
+        first = (since_us if since_us is not None
+                 else _to_us(now) - self._geo_ttl_ms * 1000) // _GEO_MINUTE_US
+        return list(range(first, last + 1))
+
     # -- duty ---------------------------------------------------------------------------
 
     def set_on_duty(self, volunteer_id: int, city_code: str, *, now: datetime) -> bool:
@@ -234,7 +315,8 @@ class RedisLiveState:
         require_aware(now, "now")
         with _unavailable_on_error():
             result = self._off_duty(keys=self._keys(volunteer_id),
-                                    args=[int(volunteer_id), self.key_prefix])
+                                    args=[int(volunteer_id), self.key_prefix,
+                                          *self._geo_minutes(now)])
         return int(result) == 1
 
     def is_on_duty(self, volunteer_id: int) -> bool:
@@ -267,7 +349,8 @@ class RedisLiveState:
                 written = self._write_fix(keys=self._keys(volunteer_id), args=[
                     int(volunteer_id), duty.get("since", ""), stored.get("tok", ""),
                     secrets.token_hex(8), _to_us(live.received_at), repr(live.lon),
-                    repr(live.lat), repr(live.accuracy_m), self._ttl_ms, self.key_prefix])
+                    repr(live.lat), repr(live.accuracy_m), self._ttl_ms, self.key_prefix,
+                    _to_us(live.received_at) // _GEO_MINUTE_US, self._geo_ttl_ms])
                 if int(written) == 1:
                     return list(plan.verdicts)
         raise LiveStateUnavailable(
@@ -297,18 +380,21 @@ class RedisLiveState:
         cutoff_us = _to_us(now) - math.floor(max_age * 1_000_000)
         index = self._all_key if city_code is None else self._city_key(city_code)
         fields = ("city", "lon", "lat", "acc", "rcv")
+        box = [repr(float(v)) for v in bbox] if bbox is not None else ["", "", "", ""]
         with _unavailable_on_error():
-            ids = [int(v) for v in self._redis.zrangebyscore(index, cutoff_us, "+inf")]
-            pipe = self._redis.pipeline(transaction=False)
-            for volunteer_id in ids:
-                pipe.hmget(self._fix_key(volunteer_id), fields)
-            rows: list[list[str | None]] = pipe.execute() if ids else []
+            # The indexes may lag the hash (a fix expired, deleted by going off duty, or
+            # replaced since): the scripts read the hash, which is the truth.
+            if bbox is not None and city_code is not None:
+                geo_keys = [f"{self.key_prefix}geo:{city_code}:{m}"
+                            for m in self._geo_minutes(now, since_us=cutoff_us)]
+                flat = self._fresh_near(keys=geo_keys, args=[
+                    cutoff_us, self.key_prefix, city_code, *box, *_search_box(bbox)])
+            else:
+                flat = self._fresh_in_box(keys=[index], args=[cutoff_us, self.key_prefix,
+                                                              city_code or "", *box])
         found = []
-        for volunteer_id, row in zip(ids, rows, strict=True):
-            # The index may lag the hash: the fix may have expired, been deleted by going off
-            # duty, or been replaced since; the hash is the truth.
-            if row[0] is None:
-                continue
+        for i in range(0, len(flat), 6):
+            volunteer_id, row = int(flat[i]), flat[i + 1:i + 6]
             fix = self._live_fix(volunteer_id, dict(zip(fields, row, strict=True)))
             if fix is None or _to_us(fix.received_at) < cutoff_us:
                 continue
@@ -377,3 +463,15 @@ class RedisLiveState:
         return LiveFix(volunteer_id=volunteer_id, city_code=stored["city"],
                        lon=float(stored["lon"]), lat=float(stored["lat"]),
                        accuracy_m=float(stored["acc"]), received_at=_from_us(stored["rcv"]))
+
+
+def _search_box(bbox: BBox) -> list[str]:
+    """Centre and size in metres of a box that surely contains ``bbox`` on Redis' sphere."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    widest = math.cos(math.radians(min(abs(min_lat), abs(max_lat))))
+    if min_lat <= 0 <= max_lat:
+        widest = 1.0
+    width = (max_lon - min_lon) * _M_PER_DEGREE * widest * 1.02 + 10
+    height = (max_lat - min_lat) * _M_PER_DEGREE * 1.02 + 10
+    return [repr((min_lon + max_lon) / 2), repr((min_lat + max_lat) / 2), repr(width),
+            repr(height)]

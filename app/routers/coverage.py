@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from app.deps import DbSession, Live, Networks, Reader, ResponseCrs, SettingsDep
+from app.deps import DbSession, Live, Networks, Reader, ResponseCrs, SettingsDep, read_only
 from app.errors import NotFound, problem_responses
 from app.geo.crs import Crs
 from app.models.base import utcnow
@@ -96,6 +96,7 @@ def get_coverage(
 
 @router.post("/coverage/placements", operation_id="coverage_placements",
              response_model=PlacementReport, responses=problem_responses(NotFound))
+@read_only
 def post_placements(data: PlacementRequest, session: DbSession, principal: Reader,
                     networks: Networks, crs: ResponseCrs = Crs.wgs84) -> PlacementReport:
     """Where `count` new AEDs would cover most of the region's uncovered street length

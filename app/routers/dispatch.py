@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import DbSession, DispatcherDep, Live, Networks, ResponseCrs, SettingsDep
+from app.deps import (
+    DbSession,
+    DispatcherDep,
+    Live,
+    Networks,
+    ResponseCrs,
+    SettingsDep,
+    read_only,
+)
 from app.errors import ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
 from app.models.base import utcnow
@@ -16,6 +24,7 @@ router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"])
 
 @router.post("/rank", operation_id="rank_responders", response_model=RankResponse,
              responses=problem_responses(ServiceUnavailable))
+@read_only
 def post_rank(data: RankRequest, session: DbSession, networks: Networks, live: Live,
               settings: SettingsDep, principal: DispatcherDep,
               crs: ResponseCrs = Crs.wgs84) -> RankResponse:

@@ -18,6 +18,8 @@ from app.deps import (
     ResponseCrs,
     SelfVolunteer,
     SettingsDep,
+    Writer,
+    read_only,
 )
 from app.errors import Conflict, NotFound, ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
@@ -68,8 +70,9 @@ def incident_reads(session: DbSession, incidents: list[Incident], crs: Crs
 @router.post("/v1/incidents", operation_id="create_incident", response_model=IncidentCreated,
              status_code=status.HTTP_201_CREATED,
              responses=problem_responses(ServiceUnavailable))
+@read_only
 def create_incident(
-    data: IncidentCreate, session: DbSession, networks: Networks, live: Live,
+    data: IncidentCreate, session: DbSession, writer: Writer, networks: Networks, live: Live,
     settings: SettingsDep, principal: DispatcherDep, crs: ResponseCrs = Crs.wgs84,
     idempotency_key: Annotated[str | None, Header(
         max_length=200, description="Retries with the same key return the first response; "
@@ -84,17 +87,24 @@ def create_incident(
         if record is not None:
             return JSONResponse(record.response, status_code=record.status_code)
     now = utcnow()
-    created = service.create_incident(session, networks, live, settings, principal, data,
-                                      now=now)
-    response = IncidentCreated(incident=incident_read(session, created.incident, crs),
-                               ranking=rank_response(created.ranking, principal, crs),
-                               possible_duplicates=created.duplicates)
-    if idempotency_key is not None:
-        service.remember(session, principal, idempotency_key, body_hash, 201,
-                         response.model_dump(mode="json"))
+    # Rank first, outside the write lock; then store and alert in one short write.
+    ranked = service.rank_new_incident(session, networks, live, settings, principal, data,
+                                       now=now)
+    with writer() as tx:
+        if idempotency_key is not None:  # a concurrent retry may have won meanwhile
+            record = service.reserve(tx, principal, idempotency_key, body_hash)
+            if record is not None:
+                return JSONResponse(record.response, status_code=record.status_code)
+        created = service.open_incident(tx, settings, data, ranked,
+                                        created_by=principal.subject,
+                                        alert_count=settings.dispatch_alert_count, now=now)
+        response = IncidentCreated(incident=incident_read(tx, created.incident, crs),
+                                   ranking=rank_response(created.ranking, principal, crs),
+                                   possible_duplicates=created.duplicates)
+        if idempotency_key is not None:
+            service.remember(tx, principal, idempotency_key, 201,
+                             response.model_dump(mode="json"))
     return response
-
-
 
 
 @router.get("/v1/incidents", operation_id="list_incidents", response_model=Page[IncidentRead],

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable, not_found
@@ -76,11 +77,27 @@ def replay(session: Session, principal: Principal, key: str, body_hash: str
     return record
 
 
-def remember(session: Session, principal: Principal, key: str, body_hash: str,
-             status_code: int, response: dict[str, Any]) -> None:
-    session.add(IdempotencyRecord(principal=principal.subject, key=key,
-                                  request_hash=body_hash, status_code=status_code,
-                                  response=response))
+def reserve(session: Session, principal: Principal, key: str, body_hash: str
+            ) -> IdempotencyRecord | None:
+    """Inside the write transaction: take the key before doing the work. A concurrent
+    request with the same key waits on the unique index until this one commits, then gets
+    the stored response (None means the key is ours)."""
+    record = IdempotencyRecord(principal=principal.subject, key=key, request_hash=body_hash,
+                               status_code=0, response={})
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        return replay(session, principal, key, body_hash)
+    return None
+
+
+def remember(session: Session, principal: Principal, key: str, status_code: int,
+             response: dict[str, Any]) -> None:
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == principal.subject, IdempotencyRecord.key == key))
+    record.status_code = status_code
+    record.response = response
     session.flush()
 
 
@@ -94,6 +111,17 @@ class CreatedIncident:
 def create_incident(session: Session, networks: NetworkRegistry, live: LiveState,
                     settings: Settings, principal: Principal, data: IncidentCreate, *,
                     now: datetime) -> CreatedIncident:
+    ranked = rank_new_incident(session, networks, live, settings, principal, data, now=now)
+    return open_incident(session, settings, data, ranked, created_by=principal.subject,
+                         alert_count=settings.dispatch_alert_count, now=now)
+
+
+def rank_new_incident(session: Session, networks: NetworkRegistry, live: LiveState,
+                      settings: Settings, principal: Principal, data: IncidentCreate, *,
+                      now: datetime) -> RankedIncident:
+    """The ranking for a new incident in the caller's area. It only reads, so it can run
+    before the write transaction that stores the incident and claims the responders (the
+    database refuses a responder claimed in between)."""
     ranked = rank(session, networks, live, settings, location=data.location, kind=data.kind,
                   budget_s=data.budget_s, limit=settings.dispatch_alert_count, now=now)
     city = ranked.located.region
@@ -102,8 +130,7 @@ def create_incident(session: Session, networks: NetworkRegistry, live: LiveState
             or principal.region_path.startswith(city.path)):
         raise Unprocessable("the location lies outside your area", field="location",
                             code="outside_your_area")
-    return open_incident(session, settings, data, ranked, created_by=principal.subject,
-                         alert_count=settings.dispatch_alert_count, now=now)
+    return ranked
 
 
 def open_incident(session: Session, settings: Settings, data: IncidentCreate,

@@ -94,11 +94,19 @@ def push(session: Session, live: LiveState, warning: RiskWarning, *, now: dateti
     return len(people)
 
 
+def _due(now: datetime) -> Select:
+    return select(RiskWarning).where(
+        RiskWarning.pushed_at.is_(None), RiskWarning.cancelled_at.is_(None),
+        RiskWarning.valid_from <= now, RiskWarning.valid_until > now)
+
+
+def any_due(session: Session, *, now: datetime) -> bool:
+    return session.scalar(_due(now).with_only_columns(RiskWarning.id).limit(1)) is not None
+
+
 def push_due(session: Session, live: LiveState, *, now: datetime) -> int:
     """Push the warnings whose start has come (for the periodic sweep)."""
-    due = session.scalars(select(RiskWarning).where(
-        RiskWarning.pushed_at.is_(None), RiskWarning.cancelled_at.is_(None),
-        RiskWarning.valid_from <= now, RiskWarning.valid_until > now)).all()
+    due = session.scalars(_due(now)).all()
     for warning in due:
         push(session, live, warning, now=now)
     return len(due)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -25,6 +25,9 @@ from app.services.scope import region_by_id_in_scope
 from app.settings import Settings
 
 BATCH = 100
+# A transaction commits well within this; events older than it can no longer appear
+# below an id already seen.
+SETTLED = timedelta(seconds=5)
 
 
 def register(session: Session, settings: Settings, principal: Principal, *, url: str
@@ -49,6 +52,9 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
     """Send the events after the cursor, one request per event, stopping at the first
     failure (retried on the next sweep). Returns how many were delivered."""
     region = session.get(Region, webhook.region_id)
+    # Only events old enough that every transaction that wrote a lower id has committed.
+    latest = session.scalar(select(func.max(IncidentEvent.id)).where(
+        IncidentEvent.at <= now - SETTLED)) or 0
     events = session.scalars(
         select(IncidentEvent).join(Incident, Incident.id == IncidentEvent.incident_id)
         .join(Region, Region.id == Incident.region_id)
@@ -56,6 +62,7 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
                Region.path.startswith(region.path, autoescape=True))
         .order_by(IncidentEvent.id).limit(BATCH)).all()
     delivered = 0
+    failed = False
     for event in events:
         body = json.dumps({"id": event.id, "incident_id": event.incident_id, "kind": event.kind,
                            "at": event.at.isoformat(), "volunteer_id": event.volunteer_id,
@@ -74,13 +81,26 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
         if not ok:
             webhook.failures += 1
             webhook.last_error = error
+            failed = True
             break
         webhook.last_event_id = event.id
         webhook.failures = 0
         webhook.last_error = None
         delivered += 1
+    if not failed and len(events) < BATCH:
+        # Everything up to ``latest`` in its area was sent: skip the rest of the timeline
+        # (other areas, warnings) so that an idle sweep sees nothing to do.
+        webhook.last_event_id = max(webhook.last_event_id, latest)
     session.flush()
     return delivered
+
+
+def any_behind(session: Session) -> bool:
+    """Whether some active webhook has timeline events it was not sent yet (a cheap read,
+    so that the sweep takes the write lock only when there is work)."""
+    latest = session.scalar(select(func.max(IncidentEvent.id))) or 0
+    return session.scalar(select(Webhook.id).where(
+        Webhook.active, Webhook.last_event_id < latest).limit(1)) is not None
 
 
 def deliver_all(session: Session, settings: Settings, *, now: datetime) -> int:

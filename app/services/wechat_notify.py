@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, DeliveryCursor, Incident, IncidentEvent, Volunteer
@@ -63,6 +63,15 @@ def _message(session: Session, event: IncidentEvent, volunteer: Volunteer,
     return {"template_id": settings.wechat_alert_template_id, "page": page,
             "data": {"thing1": {"value": title}, "thing2": {"value": what},
                      "character_string3": {"value": figure}}}
+
+
+def any_pending(session: Session, settings: Settings) -> bool:
+    """Whether there may be messages to send (a cheap read for the sweep)."""
+    if not (settings.wechat_alert_template_id and settings.wechat_app_id):
+        return False
+    cursor = session.get(DeliveryCursor, CURSOR)
+    latest = session.scalar(select(func.max(IncidentEvent.id))) or 0
+    return cursor is None or cursor.last_event_id < latest
 
 
 def send_pending(session: Session, settings: Settings, token: AccessToken, *,

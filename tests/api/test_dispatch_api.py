@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -124,3 +125,29 @@ def test_rank_bad_input(client, session, river):
     volunteer = auth(Role.volunteer, volunteer_id=1)
     assert client.post("/v1/dispatch/rank", headers=volunteer, json={
         "location": {"lon": lon, "lat": lat}, "kind": "cardiac_arrest"}).status_code == 403
+
+
+def test_ranking_does_not_wait_for_writers(client, session, river, engine):
+    """Ranking only reads, so it runs while another request holds the write lock (on
+    SQLite a writing request holds it from its first statement to its commit)."""
+    city, community = river
+    responder = _responder(session, community, 1, -100, 25)
+    _on_duty(client, responder, -100, 25)
+    writer = engine.raw_connection()
+    try:
+        cursor = writer.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
+            cursor.execute("LOCK TABLE assignment IN EXCLUSIVE MODE")
+        started = time.monotonic()
+        ranked = client.post("/v1/dispatch/rank", headers=auth(Role.dispatcher,
+                                                               region_id=city.id),
+                             json={"location": {"lon": _at(0, 25)[0], "lat": _at(0, 25)[1]},
+                                   "kind": "cardiac_arrest"})
+        assert ranked.status_code == 200, ranked.text
+        assert [r["volunteer_id"] for r in ranked.json()["responders"]] == [responder.id]
+        assert time.monotonic() - started < 5
+    finally:
+        writer.rollback()
+        writer.close()

@@ -4,6 +4,7 @@ incident is marked under-covered. Every step is in the timeline."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -155,3 +156,23 @@ def test_moving_out_of_reach_stands_down(app_one_alert, session, river):  # noqa
     reasons = [e.data.get("reason") for e in service.timeline_of(session, far[0])
                if e.kind == "stood_down"]
     assert reasons == ["out_of_reach"]
+
+
+def test_idle_sweep_takes_no_write_lock(app_one_alert, session, river, engine):  # noqa: F811
+    """With nothing to do the sweep only reads, so requests never queue behind it."""
+    from app.escalation import sweep_once
+
+    writer = engine.raw_connection()
+    try:
+        cursor = writer.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
+            for table in ("incident", "assignment", "webhook", "risk_warning", "delivery_cursor"):
+                cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        started = time.monotonic()
+        assert sweep_once(app_one_alert.app) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        writer.rollback()
+        writer.close()

@@ -3,6 +3,8 @@ cycle seen by the volunteer, closing."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from app.security import Role
@@ -140,3 +142,29 @@ def test_volunteer_drill(client, session, river):  # noqa: F811 - fixture
     real = client.get("/v1/incidents?is_test=false", headers=console).json()
     assert real["total"] == 0
     assert client.get("/v1/incidents?is_test=true", headers=console).json()["total"] == 1
+
+
+def test_concurrent_retries_create_one_incident(client, session, river):  # noqa: F811
+    """The ranking runs before the write transaction, so two retries can both get past
+    the first look-up; the second look-up inside the write keeps it to one incident."""
+    city, community = river
+    for n, x in enumerate((-100, 100, 200), start=1):
+        _on_duty(client, _responder(session, community, n, x, 25), x, 25)
+    console = {**auth(Role.dispatcher, region_id=city.id), "Idempotency-Key": "cad-race"}
+    barrier = threading.Barrier(8)
+    answers: list = []
+
+    def create() -> None:
+        barrier.wait()
+        answers.append(client.post("/v1/incidents", headers=console, json=_body()))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    assert len({a.json()["incident"]["id"] for a in answers}) == 1
+    listed = client.get("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id))
+    assert listed.json()["total"] == 1
+    assert len(listed.json()["items"][0]["assignments"]) == 3

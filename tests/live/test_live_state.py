@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import random
 import threading
 import time
 import uuid
@@ -423,6 +424,34 @@ def test_listing_per_city_and_bbox(store: LiveState) -> None:
     assert ids(city_code=CITY, bbox=(LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)) == [1]
 
 
+def test_bbox_listing_matches_a_filter_of_the_full_listing(store: LiveState) -> None:
+    """The bbox look-up (a geo index in Redis) against the plain listing filtered here, with
+    volunteers who moved out of the box, went off duty or let their fix go stale."""
+    rng = random.Random(20261123)
+    for volunteer_id in range(1, 301):
+        received = rng.uniform(0, 100)
+        store.set_on_duty(volunteer_id, CITY, now=at(0))
+        store.record_fix(volunteer_id, Fix(lon=east(rng.uniform(-3000, 3000)),
+                                           lat=LAT + rng.uniform(-0.03, 0.03), accuracy_m=10,
+                                           recorded_at=at(received)), received_at=at(received))
+    for volunteer_id in range(1, 301, 7):   # moved far away a minute later
+        store.record_fix(volunteer_id, Fix(lon=east(50_000), lat=LAT, accuracy_m=10,
+                                           recorded_at=at(170)), received_at=at(170))
+    for volunteer_id in range(2, 301, 11):
+        store.set_off_duty(volunteer_id, now=at(170))
+    now = at(180)   # fixes received before 60 s are stale by now
+    everyone = store.on_duty_fresh(now=now, city_code=CITY)
+    assert 100 < len(everyone) < 300
+    for _ in range(20):
+        x0, y0 = east(rng.uniform(-3000, 2000)), LAT + rng.uniform(-0.03, 0.02)
+        box = (x0, y0, x0 + rng.uniform(0.001, 0.03), y0 + rng.uniform(0.001, 0.02))
+        expected = [f.volunteer_id for f in everyone
+                    if box[0] <= f.lon <= box[2] and box[1] <= f.lat <= box[3]]
+        found = [f.volunteer_id for f in store.on_duty_fresh(now=now, city_code=CITY,
+                                                             bbox=box)]
+        assert found == expected
+
+
 def test_changing_city_moves_the_volunteer_and_keeps_the_fix(store: LiveState) -> None:
     on_duty_with_fix(store)
 
@@ -459,9 +488,22 @@ def test_only_one_fix_is_stored_per_volunteer(store: LiveState) -> None:
         try:
             keys = sorted(client.scan_iter(match=store.key_prefix + "*"))
             types = {key.removeprefix(store.key_prefix): client.type(key) for key in keys}
-            # Coordinates live only in the one fix hash; the indexes hold ids and times.
-            assert types == {f"duty:{VID}": "hash", f"fix:{VID}": "hash", "live": "zset",
-                             f"city:{CITY}": "zset", "cities": "set"}
+            # Coordinates live in the one fix hash and, for the ranking's look-up, in the
+            # geo set of the minute they were received in, which expires a freshness
+            # window plus a minute later; the other indexes hold ids and times.
+            geo = {key: kind for key, kind in types.items() if key.startswith("geo:")}
+            assert {key: kind for key, kind in types.items() if key not in geo} == {
+                f"duty:{VID}": "hash", f"fix:{VID}": "hash", "live": "zset",
+                f"city:{CITY}": "zset", "cities": "set"}
+            assert geo and set(geo.values()) == {"zset"}
+            for key in geo:
+                assert client.zrange(store.key_prefix + key, 0, -1) == [str(VID)]
+                ttl = client.pttl(store.key_prefix + key)
+                assert 0 < ttl <= store.policy.fresh_s * 1000 + 60_000
+            assert live_lon(store, 6) == pytest.approx(east(70))
+            store.set_off_duty(VID, now=at(7))     # and off duty removes it at once
+            assert all(client.zrange(store.key_prefix + key, 0, -1) == [] for key in geo)
+            return
             assert set(client.hgetall(f"{store.key_prefix}fix:{VID}")) == {
                 "tok", "city", "lon", "lat", "acc", "rcv"}
         finally:
