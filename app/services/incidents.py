@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable, not_found
+from app.geo.dispatch import ResponderAssignment
 from app.geo.errors import TooFarFromNetwork
 from app.geo.search import bounded_search, times_to_points
 from app.geo.snap import snap_point
@@ -29,6 +30,7 @@ from app.models import (
     Incident,
     IncidentEvent,
     Region,
+    Volunteer,
 )
 from app.models.incident import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -40,7 +42,7 @@ from app.networks import NetworkRegistry
 from app.schemas.common import PointIn
 from app.schemas.incident import IncidentCreate
 from app.security import Principal
-from app.services.assignments import claim_responder
+from app.services.assignments import claim_all, claim_responder, new_assignment
 from app.services.dispatch import RankedIncident, rank
 from app.services.follow_ups import SELF_DRILL_KIND, after_close, take_aed
 from app.services.scope import city_of, get_scoped
@@ -166,25 +168,39 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
 def _claim_ranked(session: Session, incident: Incident, ranked: RankedIncident, *,
                   skip: set[int], count: int, now: datetime, event_kind: str) -> int:
     """Alert up to ``count`` ranked responders not in ``skip``; returns how many."""
-    alerted = 0
-    for row, volunteer in zip(ranked.plan.responders, ranked.volunteers, strict=True):
-        if alerted >= count:
+    candidates = [(row, volunteer) for row, volunteer
+                  in zip(ranked.plan.responders, ranked.volunteers, strict=True)
+                  if volunteer.id not in skip]
+
+    def assignment(row: ResponderAssignment, volunteer: Volunteer) -> Assignment:
+        return new_assignment(
+            incident_id=incident.id, volunteer_id=volunteer.id, role=AssignmentRole(row.role),
+            eta_s=row.eta_seconds, distance_m=row.distance_m,
+            equipment_id=ranked.aeds[row.aed] if row.aed is not None else None,
+            aed_eta_s=row.to_aed_seconds, alerted_at=now)
+
+    def alerted(row: ResponderAssignment, claimed: Assignment) -> None:
+        event(session, incident, event_kind, at=now, volunteer_id=claimed.volunteer_id,
+              role=row.role, eta_s=round(row.eta_seconds, 1), aed_id=claimed.equipment_id)
+
+    first = candidates[:count]
+    batch = [assignment(row, volunteer) for row, volunteer in first]
+    if claim_all(session, batch):
+        for (row, _), claimed in zip(first, batch, strict=True):
+            alerted(row, claimed)
+        return len(batch)
+    # Someone was claimed by another incident since the ranking: one at a time.
+    done = 0
+    for row, volunteer in candidates:
+        if done >= count:
             break
-        if volunteer.id in skip:
-            continue
-        aed_id = ranked.aeds[row.aed] if row.aed is not None else None
-        try:
-            claim_responder(session, incident_id=incident.id, volunteer_id=volunteer.id,
-                            role=AssignmentRole(row.role), eta_s=row.eta_seconds,
-                            distance_m=row.distance_m, equipment_id=aed_id,
-                            aed_eta_s=row.to_aed_seconds, alerted_at=now)
-        except Conflict:  # claimed by another incident since the ranking
+        claimed = assignment(row, volunteer)
+        if not claim_all(session, [claimed]):
             event(session, incident, "skipped_busy", at=now, volunteer_id=volunteer.id)
             continue
-        alerted += 1
-        event(session, incident, event_kind, at=now, volunteer_id=volunteer.id, role=row.role,
-              eta_s=round(row.eta_seconds, 1), aed_id=aed_id)
-    return alerted
+        done += 1
+        alerted(row, claimed)
+    return done
 
 
 def escalate(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings,

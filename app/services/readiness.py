@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,11 +37,15 @@ def opening_hours_error(expression: str) -> str | None:
     return None
 
 
+# A ranking judges every AED within reach; a city has few distinct expressions.
+_parsed = lru_cache(maxsize=4096)(OpeningHours)
+
+
 def is_open(expression: str, moment: datetime, timezone: str) -> bool | None:
     """Open at ``moment`` (aware) in local time of ``timezone``; None when it cannot be told."""
     local = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     try:
-        hours = OpeningHours(expression)
+        hours = _parsed(expression)
     except ParserError:
         return None
     if hours.is_unknown(local):

@@ -176,3 +176,37 @@ def test_idle_sweep_takes_no_write_lock(app_one_alert, session, river, engine): 
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_responder_claimed_since_the_ranking_is_skipped(client, session, river):  # noqa: F811
+    """Incident creation ranks before its write transaction: a responder claimed by another
+    incident in between is skipped (on the timeline), the others are still alerted."""
+    city, community = river
+    people = [_responder(session, community, n, x, 25, ("trauma_bandaging",))
+              for n, x in enumerate((100, 200, 300), start=1)]
+    for volunteer, x in zip(people, (100, 200, 300), strict=True):
+        _on_duty(client, volunteer, x, 25)
+    state, settings = client.app.state, client.app.state.settings.model_copy(
+        update={"dispatch_alert_count": 2})
+    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
+                          region_path=city.path)
+    lon, lat = _at(0, 25)
+    data = IncidentCreate(location=PointIn(lon=lon, lat=lat), kind="trauma")
+    now = utcnow()
+    ranked = service.rank_new_incident(session, state.networks, state.live, settings,
+                                       principal, data, now=now)
+    assert [v.id for v in ranked.volunteers][:2] == [people[0].id, people[1].id]
+    other = service.create_incident(session, state.networks, state.live, settings.model_copy(
+        update={"dispatch_alert_count": 1}), principal, data, now=now)   # takes the nearest
+    created = service.open_incident(session, settings, data, ranked, created_by="console",
+                                    alert_count=2, now=now)
+    session.commit()
+    assert _statuses(session, other.incident.id) == [(people[0].id, "alerted")]
+    assert _statuses(session, created.incident.id) == [(people[1].id, "alerted")]
+    skipped = [e.volunteer_id for e in service.timeline_of(session, created.incident)
+               if e.kind == "skipped_busy"]
+    assert skipped == [people[0].id]
+    # the ranking held two; the next sweep alerts the next best in place of the skipped
+    service.escalate(session, state.networks, state.live, settings, created.incident, now=now)
+    assert _statuses(session, created.incident.id) == [(people[1].id, "alerted"),
+                                                        (people[2].id, "alerted")]
