@@ -41,7 +41,7 @@ class CommunityCompliance:
 
 
 def _count_by_region(session: Session, stmt) -> dict[int, int]:
-    return dict(session.execute(stmt).tuples().all())
+    return dict(session.execute(stmt).all())
 
 
 def community_compliance(session: Session, region: Region, settings: Settings, *,

@@ -120,7 +120,7 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(
         Volunteer.id.in_([fixes[r.responder].volunteer_id for r in plan.responders])))}
     paths = dict(session.execute(select(Region.id, Region.path).where(
-        Region.id.in_({v.region_id for v in volunteers.values()}))).tuples().all())
+        Region.id.in_({v.region_id for v in volunteers.values()}))).all())
     return RankedIncident(located, speed, budget, plan,
                           [volunteers[fixes[r.responder].volunteer_id] for r in plan.responders],
                           paths, fixes, [int(r.id) for r in usable])

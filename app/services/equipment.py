@@ -111,7 +111,7 @@ def equipment_reads(session: Session, items: list[EquipmentPoint], crs: Crs, *,
     moment = at or utcnow()
     region_ids = {e.region_id for e in items}
     timezones = dict(session.execute(select(Region.id, Region.timezone)
-                                     .where(Region.id.in_(region_ids))).tuples().all())
+                                     .where(Region.id.in_(region_ids))).all())
     reads = []
     for e in items:
         timezone = timezones[e.region_id]
@@ -144,6 +144,6 @@ def maintenance_list(session: Session, principal: Principal, *, region_code: str
                                 status=None, bbox=None, near=None)
     items = list(session.scalars(stmt))
     timezones = dict(session.execute(select(Region.id, Region.timezone).where(
-        Region.id.in_({e.region_id for e in items}))).tuples().all())
+        Region.id.in_({e.region_id for e in items}))).all())
     return [e for e in items
             if assess_equipment(e, timezone=timezones[e.region_id], at=at).actions]

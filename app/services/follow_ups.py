@@ -48,7 +48,7 @@ def after_close(session: Session, settings: Settings, incident: Incident,
     if incident.is_test:
         return
     regions = dict(session.execute(select(Volunteer.id, Volunteer.region_id).where(
-        Volunteer.id.in_([a.volunteer_id for a in served]))).tuples().all())
+        Volunteer.id.in_([a.volunteer_id for a in served]))).all())
     for a in served:
         session.add(FollowUp(kind=FollowUpKind.responder_checkin.value, incident_id=incident.id,
                              volunteer_id=a.volunteer_id, region_id=regions[a.volunteer_id],

@@ -36,7 +36,7 @@ def with_alerts(session: Session, lines: list[InventoryLine], *, at: datetime,
     zones = dict(session.execute(
         select(EquipmentPoint.id, Region.timezone)
         .join(Region, Region.id == EquipmentPoint.region_id)
-        .where(EquipmentPoint.id.in_({line.equipment_id for line in lines}))).tuples().all())
+        .where(EquipmentPoint.id.in_({line.equipment_id for line in lines}))).all())
     return [(line, alerts_for(line, today=at.astimezone(ZoneInfo(zones[line.equipment_id]))
                               .date(), within_days=within_days)) for line in lines]
 

@@ -412,7 +412,7 @@ def training_rates(session: Session, region: Region, settings: Settings, *, now:
     """The region's rates, then each child's (districts of a city, communities of a
     district), each the sum over the communities below it."""
     subtree = session.execute(select(Region.id, Region.path).where(
-        Region.path.startswith(region.path, autoescape=True))).tuples().all()
+        Region.path.startswith(region.path, autoescape=True))).all()
     counts = latest_counts(session, [region_id for region_id, _ in subtree])
     children = list(session.scalars(select(Region).where(Region.parent_id == region.id)
                                     .order_by(Region.code)))

@@ -92,7 +92,7 @@ def equipment_positions(session: Session, city: CityNetwork, items: Sequence[Any
     if stale:
         locations = dict(session.execute(select(EquipmentPoint.id, EquipmentPoint.location)
                                          .where(EquipmentPoint.id.in_(
-                                             [items[i].id for i in stale]))).tuples().all())
+                                             [items[i].id for i in stale]))).all())
         lonlat = np.array([wgs84_lonlat(locations[items[i].id]) for i in stale])
         fresh = snap_points(city.network, lonlat[:, 0], lonlat[:, 1])
         edge[stale] = fresh.edge_id

@@ -136,7 +136,7 @@ def pushed_counts(session: Session, warning_ids: list[int]) -> dict[int, int]:
     return dict(session.execute(
         select(IncidentEvent.warning_id, func.count()).where(
             IncidentEvent.warning_id.in_(warning_ids), IncidentEvent.kind == PUSHED)
-        .group_by(IncidentEvent.warning_id)).tuples().all())
+        .group_by(IncidentEvent.warning_id)).all())
 
 
 def warnings_query(session: Session, principal: Principal, *, region_code: str | None,

@@ -355,7 +355,7 @@ def _ledger(session, volunteer_id):
     return list(session.execute(select(ServiceEntry.source, ServiceEntry.source_id,
                                        ServiceEntry.minutes)
                                 .where(ServiceEntry.volunteer_id == volunteer_id)
-                                .order_by(ServiceEntry.id)).tuples())
+                                .order_by(ServiceEntry.id)))
 
 
 def test_patrols_credit_hours_once(client, session):
