@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +83,7 @@ def writer_bind(engine: Engine) -> Engine:
 def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """One unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
     engine = factory.kw["bind"]
-    with (_writer_queue(engine) if write else nullcontext(),
-          factory(bind=writer_bind(engine) if write else engine) as session):
+    with factory(bind=writer_bind(engine) if write else engine) as session:
         try:
             yield session
             session.commit()
@@ -94,25 +91,3 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
             session.rollback()
             raise
 
-
-@contextmanager
-def _writer_queue(engine: Engine) -> Iterator[None]:
-    """On a SQLite file, wait for the write lock on a file lock first. SQLite's own wait
-    polls with sleeps of up to 100 ms, which under load adds tail latency; the kernel wakes
-    a process waiting on ``flock`` the moment the lock is free. Every thread and worker
-    process opens its own descriptor, so they all queue on it."""
-    path = engine.url.database if is_sqlite(engine) else None
-    if not path or path == ":memory:" or getattr(_queued, "path", None) == path:
-        yield  # not a file, or this thread is already first in the queue
-        return
-    with open(f"{path}.write-lock", "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _queued.path = path
-        try:
-            yield
-        finally:
-            _queued.path = None
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-_queued = threading.local()
