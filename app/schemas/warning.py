@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from app.models.warning import Severity
 from app.schemas.common import InputModel, OutputModel, PointIn, Timestamps
@@ -22,10 +22,10 @@ class WarningCreate(InputModel):
                              "area).", examples=["120101"])
     area: BoundaryIn | None = Field(None, description="Part of the region it concerns; "
                                     "default: the region's boundary.")
-    valid_from: datetime | None = Field(None, description="When it starts (default now); "
+    valid_from: AwareDatetime | None = Field(None, description="When it starts (default now); "
                                         "it is pushed then.",
                                         examples=["2026-11-23T06:00:00Z"])
-    valid_until: datetime = Field(description="When it ends (at most 30 days after the "
+    valid_until: AwareDatetime = Field(description="When it ends (at most 30 days after the "
                                   "start).", examples=["2026-11-24T06:00:00Z"])
 
 

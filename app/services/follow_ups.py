@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, not_found
-from app.models import Assignment, EquipmentPoint, FollowUp, Incident, Volunteer
+from app.models import Assignment, EquipmentPoint, FollowUp, Incident, IncidentEvent, Volunteer
 from app.models.equipment import EquipmentStatus
 from app.models.incident import AssignmentRole, AssignmentStatus
 from app.models.service import FollowUpKind, FollowUpStatus, HoursSource
@@ -22,6 +22,8 @@ from app.settings import Settings
 
 # A volunteer's own drill (``test_alert``) earns nothing: it could be repeated at will.
 SELF_DRILL_KIND = "drill"
+# The timeline event of a fetcher's acceptance that took an AED out of its cabinet.
+AED_TAKEN = "aed_taken"
 
 
 def after_close(session: Session, settings: Settings, incident: Incident,
@@ -54,8 +56,11 @@ def after_close(session: Session, settings: Settings, incident: Incident,
                              volunteer_id=a.volunteer_id, region_id=regions[a.volunteer_id],
                              asked_at=now))
         event(session, incident, "check_in_requested", at=now, volunteer_id=a.volunteer_id)
-    for aed_id in sorted({a.equipment_id for a in served if a.equipment_id is not None
-                          and a.role == AssignmentRole.fetch_aed.value}):
+    # Every AED that left its cabinet, also when its fetcher was stood down later: until
+    # its owner checks it, it stays out of dispatch.
+    taken = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == AED_TAKEN))
+    for aed_id in sorted({e.data["aed_id"] for e in taken}):
         aed = session.get(EquipmentPoint, aed_id)
         session.add(FollowUp(kind=FollowUpKind.aed_check.value, incident_id=incident.id,
                              equipment_id=aed_id, region_id=aed.region_id, asked_at=now))

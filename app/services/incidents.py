@@ -44,7 +44,7 @@ from app.schemas.incident import IncidentCreate
 from app.security import Principal
 from app.services.assignments import claim_all, claim_responder, new_assignment
 from app.services.dispatch import RankedIncident, rank
-from app.services.follow_ups import SELF_DRILL_KIND, after_close, take_aed
+from app.services.follow_ups import AED_TAKEN, SELF_DRILL_KIND, after_close, take_aed
 from app.services.scope import city_of, get_scoped
 from app.services.timeline import event
 from app.services.volunteers import get_self
@@ -404,7 +404,7 @@ def transition(session: Session, assignment_id: int, volunteer_id: int, action: 
     if target == AssignmentStatus.accepted.value and not incident.is_test:
         taken = take_aed(session, assignment)
         if taken is not None:
-            event(session, incident, "aed_taken", at=now, volunteer_id=volunteer_id,
+            event(session, incident, AED_TAKEN, at=now, volunteer_id=volunteer_id,
                   aed_id=taken.id)
     session.flush()
     return assignment

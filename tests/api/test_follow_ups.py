@@ -166,3 +166,27 @@ def test_drills_earn_hours_only_when_organised(client, session, river):  # noqa:
     assert client.get("/v1/volunteers/me/service", headers=me).json()["earned_minutes"] == 30
     entries = client.get("/v1/volunteers/me/service/entries", headers=me).json()["items"]
     assert [(e["source"], e["source_id"]) for e in entries] == [("drill", drill["id"])]
+
+
+def test_aed_of_a_fetcher_stood_down_is_still_checked(client, session, river):  # noqa: F811
+    city, community = river
+    direct = _responder(session, community, 1, -100, 25)
+    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
+    _on_duty(client, direct, -100, 25)
+    _on_duty(client, fetcher, 300, 25)
+    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1])
+    console = auth(Role.dispatcher, region_id=city.id)
+    incident = client.post("/v1/incidents", headers=console, json=_body()).json()["incident"]
+    _accept_all(client, [fetcher])
+    assert _aed_status(session, aed.id) == "in_use"
+    # the fetcher goes off duty with the AED (or having left it somewhere): stood down
+    me = auth(Role.volunteer, volunteer_id=fetcher.id)
+    assert client.put("/v1/volunteers/me/duty", headers=me,
+                      json={"on_duty": False}).status_code == 200
+    closed = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
+                         json={"outcome": "transported"}).json()
+    assert {a["volunteer_id"]: a["status"] for a in closed["assignments"]}[fetcher.id] == (
+        "cancelled")
+    checks = client.get("/v1/follow-ups?kind=aed_check", headers=auth(
+        Role.city_admin, region_id=city.id)).json()
+    assert [c["equipment_id"] for c in checks["items"]] == [aed.id]

@@ -133,6 +133,9 @@ def test_warning_input_is_checked(client, session, people):
         "area": _warning(area=None),        # the region has no boundary of its own
         "region_code": _warning(region_code="nowhere"),
     }
+    naive = client.post("/v1/warnings", headers=admin,
+                        json=_warning(valid_until="2026-11-24T06:00:00"))   # no time zone
+    assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "valid_until"
     for field, body in cases.items():
         answer = client.post("/v1/warnings", headers=admin, json=body)
         assert answer.status_code in (404, 422), (field, answer.text)
