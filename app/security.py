@@ -50,6 +50,18 @@ class Principal:
     region_path: str | None = None
     volunteer_id: int | None = None
 
+    @property
+    def actor(self) -> str:
+        """Who did something, as records store it: the volunteer by id (however they signed
+        in), or a console user's subject."""
+        if self.role is Role.volunteer:
+            return volunteer_actor(self.volunteer_id)
+        return self.subject
+
+
+def volunteer_actor(volunteer_id: int | None) -> str:
+    return f"volunteer:{volunteer_id}"
+
 
 class InvalidToken(Exception):
     pass

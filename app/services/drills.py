@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Unprocessable, not_found
 from app.live.state import LiveState
-from app.models import Certification, Incident, Region, Team, Volunteer
-from app.models.volunteer import RoleTag
+from app.models import Incident, Region, Team, Volunteer
 from app.networks import NetworkRegistry
 from app.schemas.drill import DrillCreate
 from app.schemas.incident import IncidentCreate
@@ -21,17 +20,10 @@ from app.security import Principal, Role
 from app.services.dispatch import rank
 from app.services.incidents import CreatedIncident, close, get_incident, open_incident
 from app.services.scope import city_of, get_scoped
-from app.services.volunteers import get_self
+from app.services.volunteers import get_self, is_qualified_trainer
 from app.settings import Settings
 
 DRILL_ADDRESS_PREFIX = "[DRILL] "
-
-
-def organiser(principal: Principal) -> str:
-    """Who ran a drill, as stored in ``created_by`` (a volunteer by id, like own drills)."""
-    if principal.role is Role.volunteer:
-        return f"volunteer:{principal.volunteer_id}"
-    return principal.subject
 
 
 def _team_for(session: Session, principal: Principal, team_id: int, now: datetime) -> Team:
@@ -43,9 +35,7 @@ def _team_for(session: Session, principal: Principal, team_id: int, now: datetim
     if team is None:
         raise not_found("team", team_id, field="team_id")
     trainer = get_self(session, principal.volunteer_id)
-    certified = session.scalar(select(Certification.id).where(
-        Certification.volunteer_id == trainer.id, Certification.valid_at(now)).limit(1))
-    if RoleTag.trainer.value not in (trainer.roles or []) or certified is None:
+    if not is_qualified_trainer(session, trainer, now):
         raise Forbidden("only a certified trainer can run a drill", field="team_id",
                         code="not_a_trainer")
     if trainer.id != team.leader_id and trainer.team_id != team.id:
@@ -73,7 +63,7 @@ def start_drill(session: Session, networks: NetworkRegistry, live: LiveState,
                               address=DRILL_ADDRESS_PREFIX + data.address,
                               access_notes=data.access_notes, budget_s=data.budget_s,
                               is_test=True)
-    return open_incident(session, settings, incident, ranked, created_by=organiser(principal),
+    return open_incident(session, settings, incident, ranked, created_by=principal.actor,
                          alert_count=len(members), now=now)
 
 
@@ -81,7 +71,7 @@ def get_drill(session: Session, principal: Principal, incident_id: int) -> Incid
     """A drill, for whoever organised it or a dispatcher or admin of its area."""
     if principal.role is Role.volunteer:
         incident = session.get(Incident, incident_id)
-        if incident is None or incident.created_by != organiser(principal):
+        if incident is None or incident.created_by != principal.actor:
             raise not_found("drill", incident_id, field="incident_id")
     else:
         incident = get_incident(session, incident_id, principal)
@@ -93,4 +83,4 @@ def get_drill(session: Session, principal: Principal, incident_id: int) -> Incid
 def end_drill(session: Session, settings: Settings, principal: Principal, incident_id: int,
               *, outcome: str, now: datetime) -> Incident:
     return close(session, settings, get_drill(session, principal, incident_id),
-                 by=organiser(principal), outcome=outcome, now=now)
+                 by=principal.actor, outcome=outcome, now=now)

@@ -14,7 +14,7 @@ from app.models.equipment import EquipmentStatus
 from app.models.incident import AssignmentRole, AssignmentStatus
 from app.models.service import FollowUpKind, FollowUpStatus, HoursSource
 from app.schemas.service import AedCheckAnswer, CheckInAnswer, Wellbeing
-from app.security import Principal
+from app.security import Principal, volunteer_actor
 from app.services import service_hours
 from app.services.scope import get_scoped, visible
 from app.services.timeline import event
@@ -113,7 +113,7 @@ def answer_check_in(session: Session, check_in_id: int, volunteer_id: int,
             or follow_up.kind != FollowUpKind.responder_checkin.value):
         raise not_found("check-in", check_in_id, field="check_in_id")
     _pending(follow_up, field="check_in_id")
-    _answered(follow_up, f"volunteer:{volunteer_id}", answer, now)
+    _answered(follow_up, volunteer_actor(volunteer_id), answer, now)
     needs_support = answer.wants_debrief or answer.wellbeing in (Wellbeing.distressed,
                                                                  Wellbeing.injured)
     return follow_up, needs_support

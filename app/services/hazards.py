@@ -50,13 +50,6 @@ VOLUNTEER_ACTIONS = frozenset({A.fix})
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def actor(principal: Principal) -> str:
-    """Who took a step, as stored: a console user's subject, or the volunteer by id."""
-    if principal.role is Role.volunteer:
-        return f"volunteer:{principal.volunteer_id}"
-    return principal.subject
-
-
 def _community(session: Session, principal: Principal, code: str, *, field: str) -> Region:
     """A community in the caller's area: an admin's scope, or a volunteer's own region."""
     if principal.role is Role.volunteer:
@@ -90,7 +83,7 @@ def report(session: Session, settings: Settings, principal: Principal, data: Haz
     hazard = Hazard(kind=data.kind, status=S.reported.value, location=point_element(data.location),
                     region_id=region.id, compound=data.compound, building=data.building,
                     unit=data.unit, description=data.description, photo_ref=data.photo_ref,
-                    reported_by=actor(principal), reporter_volunteer_id=principal.volunteer_id,
+                    reported_by=principal.actor, reporter_volunteer_id=principal.volunteer_id,
                     reported_at=now, due_at=now + timedelta(days=days))
     session.add(hazard)
     session.flush()
@@ -143,7 +136,7 @@ def step(session: Session, principal: Principal, hazard_id: int, action: HazardA
     if after is None:
         raise _invalid(action, before)
     department = _department(hazard, action, data)
-    by = actor(principal)
+    by = principal.actor
     if action is A.verify:
         fixer = session.scalar(select(HazardEvent.by).where(
             HazardEvent.hazard_id == hazard.id, HazardEvent.to_status == before.value)
@@ -310,7 +303,7 @@ def record_patrol(session: Session, settings: Settings, principal: Principal,
             raise Unprocessable(f"hazard {hazard_id} is not in the patrolled community",
                                 field="hazard_ids")
     patrol = Patrol(region_id=region.id, volunteer_id=volunteer_id,
-                    recorded_by=actor(principal), started_at=data.started_at,
+                    recorded_by=principal.actor, started_at=data.started_at,
                     ended_at=data.ended_at, note=data.note, credited_minutes=0)
     try:
         with session.begin_nested():

@@ -41,7 +41,7 @@ from app.models.incident import (
 from app.networks import NetworkRegistry
 from app.schemas.common import PointIn
 from app.schemas.incident import IncidentCreate
-from app.security import Principal
+from app.security import Principal, volunteer_actor
 from app.services.assignments import claim_all, claim_responder, new_assignment
 from app.services.dispatch import RankedIncident, rank
 from app.services.follow_ups import AED_TAKEN, SELF_DRILL_KIND, after_close, take_aed
@@ -260,7 +260,7 @@ def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: dat
                             field="location", code="no_position")
     city = city_of(session, session.get(Region, volunteer.region_id))
     incident = Incident(kind=SELF_DRILL_KIND, location=lonlat_element(lon, lat), region_id=city.id,
-                        created_by=f"volunteer:{volunteer_id}", is_test=True, budget_s=240,
+                        created_by=volunteer_actor(volunteer_id), is_test=True, budget_s=240,
                         address="[TEST] 演练", created_at=now, updated_at=now)
     session.add(incident)
     session.flush()

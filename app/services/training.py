@@ -43,7 +43,7 @@ from app.models import (
 )
 from app.models.service import HoursSource
 from app.models.training import AssessmentResult
-from app.models.volunteer import RoleTag, Skill, VolunteerStatus
+from app.models.volunteer import Skill, VolunteerStatus
 from app.schemas.training import (
     AssessmentBatch,
     AssessmentRead,
@@ -59,6 +59,7 @@ from app.schemas.training import (
 from app.security import Principal, Role, mask_phone
 from app.services import service_hours
 from app.services.scope import get_scoped, region_by_code_in_scope, visible
+from app.services.volunteers import is_qualified_trainer
 from app.settings import Settings
 
 # Baoding's "first emergency responder" programme: eight modules examined by a written test,
@@ -178,10 +179,7 @@ def _check_trainer(session: Session, trainer_id: int, principal: Principal, *,
     """A trainer as the compliance figures count one: active, tagged trainer, certified."""
     trainer = get_scoped(session, Volunteer, trainer_id, principal, entity="volunteer",
                          field="trainer_id")
-    certified = session.scalar(select(Certification.id).where(
-        Certification.volunteer_id == trainer.id, Certification.valid_at(at)).limit(1))
-    if (trainer.status != VolunteerStatus.active.value
-            or RoleTag.trainer.value not in (trainer.roles or []) or certified is None):
+    if not is_qualified_trainer(session, trainer, at):
         raise Unprocessable("the trainer must be an active volunteer tagged trainer with a "
                             "valid certificate", field="trainer_id", code="not_a_trainer")
     return trainer
@@ -242,12 +240,6 @@ def _sitting_for_assessor(session: Session, principal: Principal, sitting_id: in
         raise Forbidden("only the session's trainer or an admin of its area records its "
                         "assessments", field="training_session_id", code="not_your_session")
     return sitting
-
-
-def _assessor(principal: Principal) -> str:
-    if principal.role is Role.volunteer:
-        return f"volunteer:{principal.volunteer_id}"
-    return principal.subject
 
 
 def _check_trainees(session: Session, sitting: TrainingSession, batch: AssessmentBatch
@@ -315,7 +307,7 @@ def record_assessments(session: Session, settings: Settings, principal: Principa
                                 written=scores.written, practical=scores.practical,
                                 simulation=scores.simulation, result=result.value,
                                 excellent=excellent, assessed_at=assessed_at,
-                                assessed_by=_assessor(principal))
+                                assessed_by=principal.actor)
         session.add(assessment)
         session.flush()
         if result is AssessmentResult.passed:

@@ -14,6 +14,7 @@ from app.geo.crs import Crs
 from app.models import Certification, Region, Team, Volunteer
 from app.models.base import utcnow
 from app.models.region import RegionLevel
+from app.models.volunteer import RoleTag, VolunteerStatus
 from app.networks import NetworkRegistry
 from app.schemas.common import BBox
 from app.schemas.volunteer import (
@@ -127,6 +128,17 @@ def update_self(session: Session, volunteer_id: int, data: VolunteerSelfUpdate, 
     _apply_anchors(volunteer, data, networks)
     session.flush()
     return volunteer
+
+
+def is_qualified_trainer(session: Session, volunteer: Volunteer, at: datetime) -> bool:
+    """A trainer as the programme counts one: active, tagged trainer, holding a valid
+    certificate."""
+    if (volunteer.status != VolunteerStatus.active.value
+            or RoleTag.trainer.value not in (volunteer.roles or [])):
+        return False
+    return session.scalar(select(Certification.id).where(
+        Certification.volunteer_id == volunteer.id, Certification.valid_at(at)).limit(1)
+    ) is not None
 
 
 def get_self(session: Session, volunteer_id: int) -> Volunteer:

@@ -3,6 +3,8 @@ team's members only, as a test incident that takes no AED and earns drill hours.
 
 from __future__ import annotations
 
+import json
+
 from app.security import Role
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_incidents_api import _body
@@ -59,12 +61,16 @@ def test_trainer_drills_own_team(client, session, river):  # noqa: F811 - fixtur
 
     started = client.post("/v1/drills", headers=coach, json=_drill_body(team))
     assert started.status_code == 201, started.text
-    drill = started.json()["incident"]
-    assert drill["is_test"] is True and drill["address"] == "[DRILL] 活动中心"
-    alerted = {a["volunteer_id"]: a["role"] for a in drill["assignments"]}
+    drill = started.json()
+    assert drill["address"] == "[DRILL] 活动中心" and drill["status"] == "open"
+    alerted = {p["volunteer_id"]: p["role"] for p in drill["participants"]}
     assert alerted == {member_a.id: "fetch_aed", member_b.id: "direct"}   # members on duty
-    assert all(r["position"] is None and "*" in r["phone_masked"]
-               for r in started.json()["ranking"]["responders"])
+    # no walking times or distances: drills at chosen points would give away positions
+    assert "eta_s" not in json.dumps(drill) and "distance" not in json.dumps(drill)
+    console_view = client.get(f"/v1/incidents/{drill['id']}",
+                              headers=auth(Role.dispatcher, region_id=city.id)).json()
+    assert console_view["is_test"] is True
+    assert all(a["distance_m"] > 0 for a in console_view["assignments"])
 
     # a drill is not a duplicate of a real incident nearby, nor the other way round
     console = auth(Role.dispatcher, region_id=city.id)
@@ -87,9 +93,8 @@ def test_trainer_drills_own_team(client, session, river):  # noqa: F811 - fixtur
     assert client.get(f"/v1/drills/{real['incident']['id']}", headers=console).status_code == 404
     ended = client.post(f"/v1/drills/{drill['id']}/end", headers=coach, json={})
     assert ended.status_code == 200 and ended.json()["outcome"] == "drill_done"
-    credited = {e["volunteer_id"]: e["data"]["minutes"] for e in ended.json()["timeline"]
-                if e["kind"] == "hours_credited"}
-    assert credited == {member_a.id: 30}
+    credited = {p["volunteer_id"]: p["credited_minutes"] for p in ended.json()["participants"]}
+    assert credited == {member_a.id: 30, member_b.id: None}
     assert client.post(f"/v1/drills/{drill['id']}/end", headers=coach,
                        json={}).status_code == 409
 
@@ -108,7 +113,7 @@ def test_expired_trainer_cannot_drill_but_dispatcher_can(client, session, river)
 
     console = auth(Role.dispatcher, region_id=city.id)
     drill = client.post("/v1/drills", headers=console, json=_drill_body(team)).json()
-    assert [a["volunteer_id"] for a in drill["incident"]["assignments"]] == [member.id]
+    assert [p["volunteer_id"] for p in drill["participants"]] == [member.id]
     lonely = make_team(session, community, "空队")
     empty = client.post("/v1/drills", headers=console, json=_drill_body(lonely))
     assert empty.status_code == 422 and empty.json()["code"] == "empty_team"
