@@ -4,6 +4,7 @@ whose start has come; delivers webhooks and WeChat messages."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import anyio
 import httpx
@@ -20,14 +21,14 @@ from app.services.wechat_notify import any_pending, send_pending
 log = logging.getLogger(__name__)
 
 
-def sweep_once(app: FastAPI) -> int:
+def sweep_once(app: FastAPI, *, now: datetime | None = None) -> int:
     """Escalate every open incident with an alert past its timeout; returns how many.
 
     It first looks (reads only) for work; each kind of work then gets its own write
     transaction, so an idle sweep never takes the write lock that requests wait for."""
     settings = app.state.settings
     factory = app.state.sessionmaker
-    now = utcnow()
+    now = now or utcnow()
     with transaction(factory, write=False) as session:
         ids = open_incidents_needing_attention(session, settings, now=now)
         warnings_due = any_due(session, now=now)

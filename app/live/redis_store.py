@@ -15,10 +15,10 @@ Privacy by construction: the fix hash has a TTL equal to the freshness window, s
 disappears by itself even if every API worker dies; it holds only the latest fix (no list,
 no stream: no history); and the indexes hold ids and receive times, never coordinates (they
 expire too, a freshness window after their last write).  The geo sets that let a ranking
-fetch only the fixes near an incident do hold positions, so they are cut by the minute of
-receipt and each expires a freshness window plus a minute after its minute ended: no
-position outlives that, whatever happens to the workers; going off duty removes the
-volunteer from them at once.
+fetch only the fixes near an incident do hold positions: a volunteer's current one only
+(writing a fix removes the previous one), in the set of the minute it was received, which
+expires a freshness window plus a minute after that minute ended, whatever happens to the
+workers; going off duty removes the volunteer from them at once.
 
 Atomicity: every write is one Lua script, which Redis runs without interleaving.  Recording
 a fix is optimistic: read duty and fix in one MULTI/EXEC, judge in Python (the pure rules of
@@ -124,6 +124,15 @@ local city = redis.call('HGET', KEYS[1], 'city')
 local since = redis.call('HGET', KEYS[1], 'since') or ''
 local tok = redis.call('HGET', KEYS[2], 'tok') or ''
 if not city or since ~= ARGV[2] or tok ~= ARGV[3] then return 0 end
+-- One position per volunteer in the geo sets too: drop the one of the previous fix.
+local old_rcv = redis.call('HGET', KEYS[2], 'rcv')
+if old_rcv then
+  local old_minute = string.format('%d', math.floor(tonumber(old_rcv) / 60000000))
+  local old_city = redis.call('HGET', KEYS[2], 'city')
+  if old_minute ~= ARGV[11] or old_city ~= city then
+    redis.call('ZREM', ARGV[10] .. 'geo:' .. old_city .. ':' .. old_minute, ARGV[1])
+  end
+end
 redis.call('HSET', KEYS[2], 'tok', ARGV[4], 'city', city, 'lon', ARGV[6], 'lat', ARGV[7],
            'acc', ARGV[8], 'rcv', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[9])

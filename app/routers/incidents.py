@@ -91,19 +91,19 @@ def create_incident(
     ranked = service.rank_new_incident(session, networks, live, settings, principal, data,
                                        now=now)
     with writer() as tx:
+        reserved = None
         if idempotency_key is not None:  # a concurrent retry may have won meanwhile
-            record = service.reserve(tx, principal, idempotency_key, body_hash)
-            if record is not None:
-                return JSONResponse(record.response, status_code=record.status_code)
+            reserved, ours = service.reserve(tx, principal, idempotency_key, body_hash)
+            if not ours:
+                return JSONResponse(reserved.response, status_code=reserved.status_code)
         created = service.open_incident(tx, settings, data, ranked,
                                         created_by=principal.subject,
                                         alert_count=settings.dispatch_alert_count, now=now)
         response = IncidentCreated(incident=incident_read(tx, created.incident, crs),
                                    ranking=rank_response(created.ranking, principal, crs),
                                    possible_duplicates=created.duplicates)
-        if idempotency_key is not None:
-            service.remember(tx, principal, idempotency_key, 201,
-                             response.model_dump(mode="json"))
+        if reserved is not None:
+            service.remember(tx, reserved, 201, response.model_dump(mode="json"))
     return response
 
 

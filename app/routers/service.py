@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from app.deps import Admin, DbSession, PageDep, Reader, SelfVolunteer
 from app.errors import Conflict, NotFound, problem_responses
-from app.models import Incident, Volunteer
+from app.models import Volunteer
 from app.models.base import utcnow
 from app.models.service import FollowUpKind, FollowUpStatus
 from app.schemas.common import Page
@@ -27,7 +27,6 @@ from app.schemas.service import (
 from app.services import follow_ups, service_hours
 from app.services.pagination import paginate
 from app.services.scope import get_scoped
-from app.services.timeline import event
 
 router = APIRouter(tags=["service"])
 
@@ -135,15 +134,10 @@ def my_check_ins(session: DbSession, principal: SelfVolunteer, page: PageDep,
 def answer_check_in(check_in_id: int, data: CheckInAnswer, session: DbSession,
                     principal: SelfVolunteer) -> FollowUpRead:
     """Answer once (409 after). Asking for a debrief, or being distressed or injured, puts a
-    `support_requested` event on the incident's timeline for the programme to reach out."""
-    now = utcnow()
-    follow_up, needs_support = follow_ups.answer_check_in(
-        session, check_in_id, principal.volunteer_id, data, now=now)
-    if needs_support:
-        event(session, session.get(Incident, follow_up.incident_id), "support_requested",
-              at=now, volunteer_id=principal.volunteer_id, wellbeing=data.wellbeing.value,
-              wants_debrief=data.wants_debrief)
-    session.flush()
+    `support_requested` event on the incident's timeline for the programme to reach out;
+    the answer itself stays with the follow-up, for the area's admins."""
+    follow_up = follow_ups.answer_check_in(session, check_in_id, principal.volunteer_id, data,
+                                           now=utcnow())
     return FollowUpRead.model_validate(follow_up)
 
 

@@ -106,17 +106,21 @@ def _pending(follow_up: FollowUp, *, field: str = "follow_up_id") -> None:
 
 
 def answer_check_in(session: Session, check_in_id: int, volunteer_id: int,
-                    answer: CheckInAnswer, *, now: datetime) -> tuple[FollowUp, bool]:
-    """Record a responder's check-in; returns it and whether someone should reach out."""
+                    answer: CheckInAnswer, *, now: datetime) -> FollowUp:
+    """Record a responder's check-in. When someone should reach out, the incident's
+    timeline says so, without the answer: the timeline goes to consoles and webhooks, how a
+    volunteer feels does not."""
     follow_up = session.get(FollowUp, check_in_id)
     if (follow_up is None or follow_up.volunteer_id != volunteer_id
             or follow_up.kind != FollowUpKind.responder_checkin.value):
         raise not_found("check-in", check_in_id, field="check_in_id")
     _pending(follow_up, field="check_in_id")
     _answered(follow_up, volunteer_actor(volunteer_id), answer, now)
-    needs_support = answer.wants_debrief or answer.wellbeing in (Wellbeing.distressed,
-                                                                 Wellbeing.injured)
-    return follow_up, needs_support
+    if answer.wants_debrief or answer.wellbeing in (Wellbeing.distressed, Wellbeing.injured):
+        event(session, session.get(Incident, follow_up.incident_id), "support_requested",
+              at=now, volunteer_id=volunteer_id, follow_up_id=follow_up.id)
+    session.flush()
+    return follow_up
 
 
 def answer_aed_check(session: Session, follow_up_id: int, principal: Principal,

@@ -287,6 +287,11 @@ def record_patrol(session: Session, settings: Settings, principal: Principal,
     if data.ended_at > now + CLOCK_SKEW:
         raise Unprocessable("the patrol cannot end in the future", field="ended_at")
     volunteer_id = _patroller(session, principal, data.volunteer_id)
+    if volunteer_id is not None:
+        # Serialise this volunteer's patrols so that the overlap check below holds on
+        # PostgreSQL too (SQLite serialises every writer already).
+        session.execute(select(Volunteer.id).where(Volunteer.id == volunteer_id)
+                        .with_for_update())
     if volunteer_id is not None and session.scalar(select(Patrol.id).where(
             Patrol.volunteer_id == volunteer_id, Patrol.started_at < data.ended_at,
             Patrol.ended_at > data.started_at).limit(1)) is not None:

@@ -80,24 +80,22 @@ def replay(session: Session, principal: Principal, key: str, body_hash: str
 
 
 def reserve(session: Session, principal: Principal, key: str, body_hash: str
-            ) -> IdempotencyRecord | None:
-    """Inside the write transaction: take the key before doing the work. A concurrent
-    request with the same key waits on the unique index until this one commits, then gets
-    the stored response (None means the key is ours)."""
+            ) -> tuple[IdempotencyRecord, bool]:
+    """Inside the write transaction: take the key before doing the work; returns the record
+    and whether it is ours to fill. A concurrent request with the same key waits on the
+    unique index until this one commits, then gets the stored response."""
     record = IdempotencyRecord(principal=principal.subject, key=key, request_hash=body_hash,
                                status_code=0, response={})
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
-        return replay(session, principal, key, body_hash)
-    return None
+        return replay(session, principal, key, body_hash), False
+    return record, True
 
 
-def remember(session: Session, principal: Principal, key: str, status_code: int,
+def remember(session: Session, record: IdempotencyRecord, status_code: int,
              response: dict[str, Any]) -> None:
-    record = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.principal == principal.subject, IdempotencyRecord.key == key))
     record.status_code = status_code
     record.response = response
     session.flush()
@@ -423,7 +421,8 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
     if incident.status != IncidentStatus.open.value:
         raise Conflict(f"the incident is already {incident.status}", field="status",
                        code="invalid_transition")
-    for assignment in assignments_of(session, incident):
+    assignments = assignments_of(session, incident)
+    for assignment in assignments:
         if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
             final = (AssignmentStatus.cancelled if assignment.status == "alerted"
                      else AssignmentStatus.released)
@@ -435,7 +434,7 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
     incident.outcome = outcome
     incident.closed_at = now
     event(session, incident, "closed", at=now, outcome=outcome, by=by)
-    after_close(session, settings, incident, assignments_of(session, incident), now=now)
+    after_close(session, settings, incident, assignments, now=now)
     return incident
 
 

@@ -27,7 +27,7 @@ from app.settings import Settings
 BATCH = 100
 # A transaction commits well within this; events older than it can no longer appear
 # below an id already seen.
-SETTLED = timedelta(seconds=5)
+SETTLED = timedelta(seconds=2)
 
 
 def register(session: Session, settings: Settings, principal: Principal, *, url: str
@@ -48,17 +48,14 @@ def register(session: Session, settings: Settings, principal: Principal, *, url:
 
 
 def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: datetime,
-            client: httpx.Client) -> int:
+            client: httpx.Client, latest: int) -> int:
     """Send the events after the cursor, one request per event, stopping at the first
     failure (retried on the next sweep). Returns how many were delivered."""
     region = session.get(Region, webhook.region_id)
-    # Only events old enough that every transaction that wrote a lower id has committed.
-    latest = session.scalar(select(func.max(IncidentEvent.id)).where(
-        IncidentEvent.at <= now - SETTLED)) or 0
     events = session.scalars(
         select(IncidentEvent).join(Incident, Incident.id == IncidentEvent.incident_id)
         .join(Region, Region.id == Incident.region_id)
-        .where(IncidentEvent.id > webhook.last_event_id,
+        .where(IncidentEvent.id > webhook.last_event_id, IncidentEvent.id <= latest,
                Region.path.startswith(region.path, autoescape=True))
         .order_by(IncidentEvent.id).limit(BATCH)).all()
     delivered = 0
@@ -104,6 +101,10 @@ def any_behind(session: Session) -> bool:
 
 
 def deliver_all(session: Session, settings: Settings, *, now: datetime) -> int:
+    # Only events old enough that every transaction that wrote a lower id has committed
+    # (ids are taken before commit; on PostgreSQL commits can finish out of id order).
+    latest = session.scalar(select(func.max(IncidentEvent.id)).where(
+        IncidentEvent.at <= now - SETTLED)) or 0
     with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
-        return sum(deliver(session, settings, w, now=now, client=client)
+        return sum(deliver(session, settings, w, now=now, client=client, latest=latest)
                    for w in session.scalars(select(Webhook).where(Webhook.active)))

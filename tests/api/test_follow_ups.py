@@ -93,8 +93,11 @@ def test_close_credits_hours_and_asks_follow_ups(client, session, river):  # noq
     assert again.status_code == 409 and again.json()["code"] == "already_answered"
     timeline = client.get(f"/v1/incidents/{incident['id']}", headers=console).json()["timeline"]
     support = [e for e in timeline if e["kind"] == "support_requested"]
-    assert [(e["volunteer_id"], e["data"]["wellbeing"]) for e in support] == [
-        (fetcher.id, "distressed")]
+    assert [(e["volunteer_id"], e["data"]) for e in support] == [
+        (fetcher.id, {"follow_up_id": check_in})]       # how they feel stays off the timeline
+    answers = client.get("/v1/follow-ups?kind=responder_checkin&status=answered",
+                         headers=auth(Role.community_admin, region_id=city.id)).json()
+    assert [a["answer"]["wellbeing"] for a in answers["items"]] == ["distressed"]
 
     # the AED's owner checks it: pads used → maintenance list, not back in dispatch
     admin = auth(Role.community_admin, region_id=city.id)

@@ -462,6 +462,25 @@ def test_concurrent_resubmissions_credit_once(engine, session):
         ("patrol", session.scalar(select(Patrol.id)), 60)]
 
 
+def test_concurrent_overlapping_patrols_credit_once(engine, session):
+    """Not the same patrol twice but overlapping ones (each a minute later): only the
+    database can tell them apart under concurrency, as on PostgreSQL reads do not block."""
+    area = make_area(session)
+    volunteer = make_volunteer(session, area.community_a, 1)
+    principal = Principal(role=Role.volunteer, subject="wx", volunteer_id=volunteer.id)
+
+    def patrol(tx: Session, n: int) -> None:
+        start = NOW - timedelta(hours=2) + timedelta(minutes=n)
+        hazards.record_patrol(tx, Settings(), principal, PatrolCreate(
+            region_code=area.community_a.code, started_at=start,
+            ended_at=start + timedelta(minutes=45), places=[PatrolPlaceIn(compound="金华里")]),
+            now=NOW)
+
+    outcomes = race(engine, patrol, threads=THREADS)
+    assert outcomes == ["ok"] + ["overlapping_patrol"] * (THREADS - 1), outcomes
+    assert len(_ledger(session, volunteer.id)) == 1
+
+
 def test_concurrent_verifications_take_one_step(engine, session):
     area = make_area(session)
     hazard = make_hazard(session, area.community_a)

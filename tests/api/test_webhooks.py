@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.escalation import sweep_once
 from app.main import create_app
+from app.models.base import utcnow
 from app.security import Role
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_walking_api import _at
@@ -70,7 +72,10 @@ def test_signed_delivery_and_outage(hook_client, session, river):  # noqa: F811 
     incident = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
                            json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
     assert incident.status_code == 201
-    sweep_once(client.app)
+    sweep_once(client.app)   # events settle first: a transaction may still commit a lower id
+    assert client.get("/v1/webhooks", headers=admin).json()[0]["failures"] == 0
+    later = utcnow() + timedelta(seconds=3)
+    sweep_once(client.app, now=later)
     down = client.get("/v1/webhooks", headers=admin).json()[0]
     assert down["failures"] == 1 and down["last_error"] == "ConnectError"
 
@@ -79,7 +84,7 @@ def test_signed_delivery_and_outage(hook_client, session, river):  # noqa: F811 
     server = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        sweep_once(client.app)
+        sweep_once(client.app, now=later)
     finally:
         server.shutdown()
     kinds = [json.loads(body)["kind"] for _, body in RECEIVED]

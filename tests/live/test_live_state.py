@@ -424,6 +424,24 @@ def test_listing_per_city_and_bbox(store: LiveState) -> None:
     assert ids(city_code=CITY, bbox=(LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)) == [1]
 
 
+@pytest.mark.parametrize("make_store", ["redis"], indirect=True)
+def test_geo_index_keeps_one_position_per_volunteer(make_store: StoreFactory) -> None:
+    store = make_store()
+    assert isinstance(store, RedisLiveState)
+    store.set_on_duty(VID, CITY, now=at(0))
+    for second in (0, 70, 130, 200):     # four different minutes
+        store.record_fix(VID, fix(second, recorded_s=second), received_at=at(second))
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        holding = [key for key in client.scan_iter(match=store.key_prefix + "geo:*")
+                   if client.zscore(key, str(VID)) is not None]
+        assert len(holding) == 1
+        lon, _ = client.geopos(holding[0], str(VID))[0]
+        assert lon == pytest.approx(east(200), abs=1e-5)
+    finally:
+        client.close()
+
+
 def test_bbox_listing_matches_a_filter_of_the_full_listing(store: LiveState) -> None:
     """The bbox look-up (a geo index in Redis) against the plain listing filtered here, with
     volunteers who moved out of the box, went off duty or let their fix go stale."""
