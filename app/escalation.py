@@ -50,7 +50,7 @@ def sweep_once(app: FastAPI, *, now: datetime | None = None) -> int:
         with transaction(factory) as session, httpx.Client(
                 base_url=settings.wechat_api_base, timeout=settings.wechat_timeout_s,
                 follow_redirects=False) as client:
-            send_pending(session, settings, app.state.wechat_token, client=client)
+            send_pending(session, settings, app.state.wechat_token, client=client, now=now)
     return len(ids)
 
 

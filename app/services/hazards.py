@@ -94,14 +94,14 @@ def report(session: Session, settings: Settings, principal: Principal, data: Haz
     return hazard
 
 
-def get_hazard(session: Session, principal: Principal, hazard_id: int) -> Hazard:
+def get_hazard(session: Session, principal: Principal, hazard_id: int, *,
+               field: str = "hazard_id") -> Hazard:
     """A hazard the caller may see: in an admin's area, or a volunteer's own report."""
     if principal.role is not Role.volunteer:
-        return get_scoped(session, Hazard, hazard_id, principal, entity="hazard",
-                          field="hazard_id")
+        return get_scoped(session, Hazard, hazard_id, principal, entity="hazard", field=field)
     hazard = session.get(Hazard, hazard_id)
     if hazard is None or hazard.reporter_volunteer_id != principal.volunteer_id:
-        raise not_found("hazard", hazard_id, field="hazard_id")
+        raise not_found("hazard", hazard_id, field=field)
     return hazard
 
 
@@ -298,12 +298,7 @@ def record_patrol(session: Session, settings: Settings, principal: Principal,
         raise _overlapping()
     hazard_ids = sorted(set(data.hazard_ids))
     for hazard_id in hazard_ids:
-        hazard = session.get(Hazard, hazard_id)
-        visible_to_caller = hazard is not None and (
-            hazard.reporter_volunteer_id == principal.volunteer_id
-            if principal.role is Role.volunteer else _in_scope(session, hazard, principal))
-        if not visible_to_caller:
-            raise NotFound(f"hazard {hazard_id} does not exist", field="hazard_ids")
+        hazard = get_hazard(session, principal, hazard_id, field="hazard_ids")
         if hazard.region_id != region.id:
             raise Unprocessable(f"hazard {hazard_id} is not in the patrolled community",
                                 field="hazard_ids")
@@ -342,14 +337,6 @@ def _patroller(session: Session, principal: Principal, volunteer_id: int | None
         return None
     return get_scoped(session, Volunteer, volunteer_id, principal, entity="volunteer",
                       field="volunteer_id").id
-
-
-def _in_scope(session: Session, hazard: Hazard, principal: Principal) -> bool:
-    try:
-        get_scoped(session, Hazard, hazard.id, principal, entity="hazard")
-    except NotFound:
-        return False
-    return True
 
 
 def _overlapping() -> Conflict:

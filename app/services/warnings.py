@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Unprocessable
 from app.live.state import LiveState
 from app.models import IncidentEvent, Region, RiskWarning, Volunteer, WarningSubscription
-from app.schemas.common import PointIn
+from app.schemas.common import BBox, PointIn
 from app.schemas.warning import SubscriptionIn, WarningCreate
 from app.security import Principal
 from app.services.regions import boundary_element
 from app.services.scope import city_of, get_scoped, region_by_code_in_scope, visible
 from app.services.timeline import warning_event
 from app.settings import Settings
-from app.spatial import point_element, wgs84_lonlat
+from app.spatial import point_element, wgs84_lonlat, within_bbox
 
 MAX_VALIDITY = timedelta(days=30)
 PUSHED, WITHDRAWN = "warning", "warning_withdrawn"
@@ -70,15 +70,21 @@ def recipients(session: Session, live: LiveState, warning: RiskWarning, *, now: 
     on_duty = {f.volunteer_id for f in live.on_duty_fresh(now=now, city_code=city.code,
                                                           bbox=polygon.bounds)
                if polygon.contains(shapely.Point(f.lon, f.lat))}
-    subscribed = set()
-    for volunteer_id, place, home in session.execute(
-            select(WarningSubscription.volunteer_id, WarningSubscription.location,
-                   Volunteer.home_location)
-            .join(Volunteer, Volunteer.id == WarningSubscription.volunteer_id)
-            .where(WarningSubscription.active.is_(True))):
-        where = place if place is not None else home
-        if where is not None and polygon.contains(shapely.Point(*wgs84_lonlat(where))):
-            subscribed.add(volunteer_id)
+    # Subscribers from the spatial index (their place, or their home when they gave none),
+    # then exactly inside the area.
+    box = BBox(min_lon=polygon.bounds[0], min_lat=polygon.bounds[1],
+               max_lon=polygon.bounds[2], max_lat=polygon.bounds[3])
+    dialect = session.get_bind().dialect.name
+    active = (select(WarningSubscription.volunteer_id)
+              .join(Volunteer, Volunteer.id == WarningSubscription.volunteer_id)
+              .where(WarningSubscription.active.is_(True)))
+    places = session.execute(active.add_columns(WarningSubscription.location).where(
+        within_bbox(WarningSubscription.location, box, dialect=dialect))).all()
+    homes = session.execute(active.add_columns(Volunteer.home_location).where(
+        WarningSubscription.location.is_(None),
+        within_bbox(Volunteer.home_location, box, dialect=dialect))).all()
+    subscribed = {volunteer_id for volunteer_id, where in [*places, *homes]
+                  if polygon.contains(shapely.Point(*wgs84_lonlat(where)))}
     return sorted(on_duty | subscribed)
 
 

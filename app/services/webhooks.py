@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,12 +22,10 @@ from app.errors import Unprocessable
 from app.models import Incident, IncidentEvent, Region, Webhook
 from app.security import Principal, signature
 from app.services.scope import region_by_id_in_scope
+from app.services.timeline import settled_event_id
 from app.settings import Settings
 
 BATCH = 100
-# A transaction commits well within this; events older than it can no longer appear
-# below an id already seen.
-SETTLED = timedelta(seconds=2)
 
 
 def register(session: Session, settings: Settings, principal: Principal, *, url: str
@@ -101,10 +99,7 @@ def any_behind(session: Session) -> bool:
 
 
 def deliver_all(session: Session, settings: Settings, *, now: datetime) -> int:
-    # Only events old enough that every transaction that wrote a lower id has committed
-    # (ids are taken before commit; on PostgreSQL commits can finish out of id order).
-    latest = session.scalar(select(func.max(IncidentEvent.id)).where(
-        IncidentEvent.at <= now - SETTLED)) or 0
+    latest = settled_event_id(session, now)
     with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
         return sum(deliver(session, settings, w, now=now, client=client, latest=latest)
                    for w in session.scalars(select(Webhook).where(Webhook.active)))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, DeliveryCursor, Incident, IncidentEvent, Volunteer
+from app.services.timeline import settled_event_id
 from app.settings import Settings
 
 CURSOR = "wechat_subscribe"
@@ -75,7 +77,7 @@ def any_pending(session: Session, settings: Settings) -> bool:
 
 
 def send_pending(session: Session, settings: Settings, token: AccessToken, *,
-                 client: httpx.Client) -> int:
+                 client: httpx.Client, now: datetime) -> int:
     """Send the new alert events to the volunteers who signed in with WeChat; stops at
     the first failure and resumes there next time. Returns how many were sent."""
     if not (settings.wechat_alert_template_id and settings.wechat_app_id):
@@ -88,7 +90,9 @@ def send_pending(session: Session, settings: Settings, token: AccessToken, *,
         session.add(cursor)
         session.flush()
     events = session.scalars(select(IncidentEvent).where(
-        IncidentEvent.id > cursor.last_event_id).order_by(IncidentEvent.id).limit(BATCH)).all()
+        IncidentEvent.id > cursor.last_event_id,
+        IncidentEvent.id <= settled_event_id(session, now))
+        .order_by(IncidentEvent.id).limit(BATCH)).all()
     sent = 0
     for event in events:
         if event.kind in NOTIFIED_KINDS and event.volunteer_id is not None:

@@ -17,7 +17,7 @@ from app.services.warnings import push_due
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_stream import _events
 from tests.api.test_walking_api import _at
-from tests.api.test_wechat_notify import FakeWechat, wechat_app  # noqa: F401 - fixture
+from tests.api.test_wechat_notify import FakeWechat, _settled, wechat_app  # noqa: F401
 from tests.conftest import auth
 
 
@@ -159,7 +159,7 @@ def test_warnings_as_wechat_messages(wechat_app, session, river):  # noqa: F811 
     FakeWechat.sent.clear()
     client.post("/v1/warnings", headers=auth(Role.city_admin, region_id=city.id),
                 json=_warning(severity="red"))
-    sweep_once(client.app)
+    sweep_once(client.app, now=_settled())
     assert [m["touser"] for m in FakeWechat.sent] == ["openid-warn"]
     data = FakeWechat.sent[0]["data"]
     assert data["thing1"]["value"] == "风险预警" and data["character_string3"]["value"] == "red"

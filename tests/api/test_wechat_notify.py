@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -15,10 +16,17 @@ from fastapi.testclient import TestClient
 
 from app.escalation import sweep_once
 from app.main import create_app
+from app.models.base import utcnow
 from app.security import Role
+from app.services.timeline import SETTLED
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_walking_api import _at
 from tests.conftest import auth
+
+
+def _settled():
+    """A sweep's clock once the new events have settled (see app.services.timeline)."""
+    return utcnow() + SETTLED + timedelta(seconds=1)
 
 
 class FakeWechat(BaseHTTPRequestHandler):
@@ -80,15 +88,15 @@ def test_alerts_as_subscription_messages(wechat_app, session, river):  # noqa: F
     created = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
                           json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
     assert created.status_code == 201
-    sweep_once(client.app)  # WeChat is busy: nothing sent, nothing skipped
+    sweep_once(client.app, now=_settled())  # WeChat is busy: nothing sent, nothing skipped
     assert FakeWechat.sent == []
     FakeWechat.down = False
-    sweep_once(client.app)
+    sweep_once(client.app, now=_settled())
     assert [m["touser"] for m in FakeWechat.sent] == ["openid-1"]
     message = FakeWechat.sent[0]
     assert message["template_id"] == "TPL-ALERT"
     assert message["data"]["character_string3"]["value"] == "110 米"  # 5 + 100 + 5 m
     assert "地址" not in json.dumps(message, ensure_ascii=False)  # details only on accepting
-    sweep_once(client.app)
+    sweep_once(client.app, now=_settled())
     assert len(FakeWechat.sent) == 1  # delivered once
     assert FakeWechat.token_requests == 1  # the token is cached
