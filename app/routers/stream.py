@@ -21,13 +21,16 @@ from app.db import transaction
 from app.deps import DispatcherDep, SelfVolunteer
 from app.errors import problem_responses
 from app.models import Incident, IncidentEvent
+from app.models.base import utcnow
 from app.security import Principal
 from app.services.scope import region_filter
+from app.services.timeline import settled_event_id
 
 router = APIRouter(tags=["push"])
 
 POLL_S = 0.5
 HEARTBEAT_S = 15.0
+BATCH = 500
 # What a volunteer's own stream carries: never another volunteer's details.
 VOLUNTEER_EVENT_KINDS = ("alerted", "replacement_alerted", "cancelled", "stood_down", "closed",
                          "warning", "warning_withdrawn")
@@ -50,19 +53,29 @@ def _stream(request: Request, query: Callable[[int], Select[Any]], last_id: int,
             max_seconds: float | None) -> StreamingResponse:
     factory = request.app.state.sessionmaker
 
-    def fetch(after: int) -> list[IncidentEvent]:
+    def fetch(floor: int) -> tuple[list[IncidentEvent], int]:
         with transaction(factory, write=False) as session:
-            return list(session.scalars(query(after).order_by(IncidentEvent.id).limit(500)))
+            batch = list(session.scalars(query(floor).order_by(IncidentEvent.id).limit(BATCH)))
+            return batch, settled_event_id(session, utcnow())
 
     async def events() -> AsyncIterator[str]:
-        after, started, beat = last_id, time.monotonic(), time.monotonic()
+        # Below `floor` every event was sent (or is not for this stream). Above it events
+        # are sent as they appear and remembered, because until the timeline has settled
+        # a lower id can still commit on PostgreSQL (ids are taken before commit).
+        floor, sent = last_id, set[int]()
+        started = beat = time.monotonic()
         yield "retry: 2000\n\n"
         while max_seconds is None or time.monotonic() - started < max_seconds:
             if await request.is_disconnected():
                 return
-            for event in await anyio.to_thread.run_sync(fetch, after):
-                after = event.id
-                yield _sse(event)
+            batch, settled = await anyio.to_thread.run_sync(fetch, floor)
+            for event in batch:
+                if event.id not in sent:
+                    sent.add(event.id)
+                    yield _sse(event)
+            read_up_to = batch[-1].id if len(batch) == BATCH else settled
+            floor = max(floor, min(settled, read_up_to))
+            sent = {i for i in sent if i > floor}
             if time.monotonic() - beat >= HEARTBEAT_S:
                 beat = time.monotonic()
                 yield ": heartbeat\n\n"

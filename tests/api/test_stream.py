@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.models import Region
+from app.models import IncidentEvent, Region
 from app.security import Role
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_walking_api import _at
 from tests.conftest import auth
+from tests.factories import make_incident
 
 
 def _events(text: str) -> list[tuple[int, str, dict]]:
@@ -49,3 +53,26 @@ def test_console_and_volunteer_streams(client, session, river):  # noqa: F811 - 
     mine = _events(client.get("/v1/volunteers/me/alerts/stream?max_seconds=0.6",
                               headers=auth(Role.volunteer, volunteer_id=second.id)).text)
     assert [(kind, data["volunteer_id"]) for _, kind, data in mine] == [("alerted", second.id)]
+
+
+def test_a_lower_id_committed_late_still_reaches_the_stream(client, session, river):  # noqa: F811
+    """On PostgreSQL an event id is taken before its transaction commits, so a lower id can
+    appear after a higher one was streamed; the stream must still send it."""
+    city, _ = river
+    incident = make_incident(session, city)
+    console = auth(Role.dispatcher, region_id=city.id)
+
+    def add(event_id: int) -> None:
+        session.add(IncidentEvent(id=event_id, incident_id=incident.id, kind="note",
+                                  at=datetime.now(UTC), data={}))
+        session.commit()
+
+    add(1000)
+    received: list = []
+    streaming = threading.Thread(target=lambda: received.append(client.get(
+        "/v1/incidents/stream?max_seconds=1.6", headers=console).text))
+    streaming.start()
+    time.sleep(0.8)          # the stream has sent 1000 by now
+    add(990)                 # ... and then a transaction that took 990 commits
+    streaming.join()
+    assert [event_id for event_id, _, _ in _events(received[0])] == [1000, 990]
