@@ -380,26 +380,27 @@ def _stretches(piece_offsets, pos, t0, ln, speed, budget, want_covered, min_len)
                 open_b = b
                 continue
             if open_b >= 0.0 and open_b - open_a >= min_len:
-                if n == out_e.shape[0]:
-                    out_e = np.concatenate((out_e, np.empty_like(out_e)))
-                    out_a = np.concatenate((out_a, np.empty_like(out_a)))
-                    out_b = np.concatenate((out_b, np.empty_like(out_b)))
-                out_e[n] = e
-                out_a[n] = open_a
-                out_b[n] = open_b
+                out_e, out_a, out_b = _push(out_e, out_a, out_b, n, e, open_a, open_b)
                 n += 1
             open_a = a
             open_b = b
         if open_b >= 0.0 and open_b - open_a >= min_len:
-            if n == out_e.shape[0]:
-                out_e = np.concatenate((out_e, np.empty_like(out_e)))
-                out_a = np.concatenate((out_a, np.empty_like(out_a)))
-                out_b = np.concatenate((out_b, np.empty_like(out_b)))
-            out_e[n] = e
-            out_a[n] = open_a
-            out_b[n] = open_b
+            out_e, out_a, out_b = _push(out_e, out_a, out_b, n, e, open_a, open_b)
             n += 1
     return out_e[:n].copy(), out_a[:n].copy(), out_b[:n].copy()
+
+
+@njit(cache=True, nogil=True)
+def _push(out_e, out_a, out_b, n, e, a, b):
+    """Store stretch ``n`` (edge, from, to), doubling the buffers when full."""
+    if n == out_e.shape[0]:
+        out_e = np.concatenate((out_e, np.empty_like(out_e)))
+        out_a = np.concatenate((out_a, np.empty_like(out_a)))
+        out_b = np.concatenate((out_b, np.empty_like(out_b)))
+    out_e[n] = e
+    out_a[n] = a
+    out_b[n] = b
+    return out_e, out_a, out_b
 
 
 @njit(cache=True, nogil=True)
