@@ -97,8 +97,8 @@ def test_replace_timeout_and_widen(app_one_alert, session, river):  # noqa: F811
                                                     now=t1 + timedelta(seconds=61)) == []
 
 
-def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # noqa: F811
-    client = app_one_alert
+def _trauma_with_backup(client, session, river):  # noqa: F811 - fixture value
+    """A trauma call with the nearest responder alerted (one alert) and a backup free."""
     city, community = river
     near = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
     backup = _responder(session, community, 2, 200, 25, ("trauma_bandaging",))
@@ -107,7 +107,12 @@ def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # no
     lon, lat = _at(0, 25)
     created = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
                           json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
-    incident_id = created.json()["incident"]["id"]
+    return near, backup, created.json()["incident"]["id"]
+
+
+def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # noqa: F811
+    client = app_one_alert
+    near, backup, incident_id = _trauma_with_backup(client, session, river)
     assert _statuses(session, incident_id) == [(near.id, "alerted")]
     off = client.put("/v1/volunteers/me/duty", headers=auth(Role.volunteer, volunteer_id=near.id),
                      json={"on_duty": False})
@@ -122,15 +127,7 @@ def test_off_duty_stands_down_and_replaces(app_one_alert, session, river):  # no
 
 def test_moving_out_of_reach_stands_down(app_one_alert, session, river):  # noqa: F811
     client = app_one_alert
-    city, community = river
-    mover = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
-    backup = _responder(session, community, 2, 200, 25, ("trauma_bandaging",))
-    _on_duty(client, mover, 100, 25)
-    _on_duty(client, backup, 200, 25)
-    lon, lat = _at(0, 25)
-    created = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
-                          json={"location": {"lon": lon, "lat": lat}, "kind": "trauma"})
-    incident_id = created.json()["incident"]["id"]
+    mover, _, incident_id = _trauma_with_backup(client, session, river)
     me = auth(Role.volunteer, volunteer_id=mover.id)
     # a little closer: still on it
     near_lon, near_lat = _at(90, 25)
