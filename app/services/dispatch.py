@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Exists, bindparam, exists, select
+from sqlalchemy import Exists, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -17,6 +18,7 @@ from app.geo.dispatch import DispatchPlan, NetworkPoints, rank_for_incident
 from app.geo.snap import snap_points
 from app.live.state import LiveFix, LiveState
 from app.models import Assignment, Certification, EquipmentPoint, Region, Volunteer
+from app.models.base import UTCDateTime
 from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import NetworkRegistry
@@ -51,14 +53,23 @@ def _eligible(session: Session, ids: list[int], skills: list[str], at: datetime
               ) -> dict[int, bool]:
     """Active volunteers among ``ids`` holding a valid certificate for every skill and not
     on another active incident, each with whether it may fetch an AED (a valid AED-use
-    certificate).
+    certificate)."""
+    if not ids:
+        return {}
+    return {volunteer_id: bool(fetches) for volunteer_id, fetches
+            in session.execute(_eligible_query(tuple(skills)), {"ids": ids, "at": at})}
+
+
+@lru_cache(maxsize=64)
+def _eligible_query(skills: tuple[str, ...]) -> Select:
+    """Built once per set of skills (building it cost a fair share of a ranking), run with
+    the candidates and the moment as parameters.
 
     One query, every lookup per candidate through an index: certificates by volunteer (an
     ``IN (subquery)`` made SQLite list every valid certificate of the skill instead), and
     the active assignment through the partial unique index, which SQLite uses only when
     the statuses are literals in the SQL (bound, it scanned every assignment ever made)."""
-    if not ids:
-        return {}
+    at = bindparam("at", type_=UTCDateTime())
 
     def certified(skill: str) -> Exists:
         return exists().where(Certification.volunteer_id == Volunteer.id,
@@ -66,11 +77,11 @@ def _eligible(session: Session, ids: list[int], skills: list[str], at: datetime
 
     active = bindparam("active_statuses", list(ACTIVE_ASSIGNMENT_STATUSES), expanding=True,
                        literal_execute=True)
-    stmt = select(Volunteer.id, certified(Skill.aed.value)).where(
-        Volunteer.id.in_(ids), Volunteer.status == VolunteerStatus.active.value,
+    return select(Volunteer.id, certified(Skill.aed.value)).where(
+        Volunteer.id.in_(bindparam("ids", expanding=True)),
+        Volunteer.status == VolunteerStatus.active.value,
         ~exists().where(Assignment.volunteer_id == Volunteer.id, Assignment.status.in_(active)),
         *(certified(skill) for skill in skills))
-    return {volunteer_id: bool(fetches) for volunteer_id, fetches in session.execute(stmt)}
 
 
 def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings, *,
