@@ -222,6 +222,37 @@ def distances_at_points(nodes, node_dist, dist, edge_bits, indptr, adj_edge, edg
     return out
 
 
+
+@njit(cache=True, nogil=True)
+def distances_from_sources(indptr, adj_node, adj_edge, edge_len, edge_u, edge_v, source_edge,
+                           source_offset, source_limit, point_edge, point_offset, dist, settled,
+                           pred_edge, edge_bits, stop_nodes):
+    """Metres from each on-edge source, searched up to its own limit (negative: skipped), to
+    every on-edge point: out[point, source]. One call for many small searches (e.g. from
+    each AED to the responders), without a round trip to Python per search."""
+    out = np.full((point_edge.shape[0], source_edge.shape[0]), _INF)
+    seeds = np.empty(2, np.int64)
+    costs = np.empty(2, np.float64)
+    for j in range(source_edge.shape[0]):
+        limit = source_limit[j]
+        if limit < 0:
+            continue
+        e = source_edge[j]
+        length = edge_len[e]
+        off = min(max(source_offset[j], 0.0), length)
+        seeds[0] = edge_u[e]
+        seeds[1] = edge_v[e]
+        costs[0] = off
+        costs[1] = length - off
+        touched = bounded_dijkstra(indptr, adj_node, adj_edge, edge_len, seeds, costs, limit,
+                                   stop_nodes, dist, settled, pred_edge)
+        reached = dist[touched]
+        reset_workspace(touched, dist, settled, pred_edge)
+        out[:, j] = distances_at_points(touched, reached, dist, edge_bits, indptr, adj_edge,
+                                        edge_u, edge_v, edge_len, point_edge, point_offset, e,
+                                        off, limit)
+    return out
+
 # --------------------------------------------------------------------- snapping grid
 @njit(cache=True, nogil=True)
 def _segment_cells(x0, y0, x1, y1, gx, gy, cell):

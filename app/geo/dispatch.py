@@ -63,7 +63,7 @@ from typing import Literal
 import numpy as np
 
 from app.geo.network import WalkingNetwork, haversine_m
-from app.geo.search import bounded_search, times_to_points
+from app.geo.search import bounded_search, times_from_sources, times_to_points
 from app.geo.snap import SnappedPoint, SnappedPoints
 
 __all__ = [
@@ -439,22 +439,18 @@ def _fetch_times(network: WalkingNetwork, responders: NetworkPoints, aeds: Netwo
     """
     r_extra = responders.extra_seconds[eligible]
     r_walk = walk_r[eligible]
-    r_edges = responders.edge_ids[eligible]
-    r_offsets = responders.offsets_m[eligible]
     min_extra = float(r_extra.min())
-    for j, a in enumerate(usable):
-        left = budget - float(t_a[a]) - float(aeds.extra_seconds[a])  # for extra_r + walk
-        lower = r_extra + np.abs(r_walk - walk_a[a])
-        if left < 0 or not (lower <= left + _EPS_S).any():
-            continue
-        source = SnappedPoint(int(aeds.edge_ids[a]), float(aeds.offsets_m[a]), math.nan,
-                              math.nan, 0.0)
-        search = bounded_search(network, source, budget_seconds=max(left - min_extra, 0.0),
-                                speed_mps=speed_mps)
-        arrival = (times_to_points(search, r_edges, r_offsets) + r_extra
-                   + float(aeds.extra_seconds[a]) + float(t_a[a]))
-        arrival[arrival > budget] = np.inf
-        out[:, j] = arrival
+    # What is left of the budget for extra_r + walk(r, a), per AED.
+    left = budget - t_a[usable] - aeds.extra_seconds[usable]
+    lower = r_extra[:, None] + np.abs(r_walk[:, None] - walk_a[usable][None, :])
+    searched = (left >= 0) & (lower <= left[None, :] + _EPS_S).any(axis=0)
+    walk = times_from_sources(
+        network, aeds.edge_ids[usable], aeds.offsets_m[usable],
+        np.where(searched, np.maximum(left - min_extra, 0.0), -1.0),
+        responders.edge_ids[eligible], responders.offsets_m[eligible], speed_mps=speed_mps)
+    arrival = walk + r_extra[:, None] + (aeds.extra_seconds[usable] + t_a[usable])[None, :]
+    arrival[arrival > budget] = np.inf
+    out[:, :] = arrival
 
 
 # ---------------------------------------------------------------------- baseline

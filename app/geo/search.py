@@ -223,3 +223,24 @@ def nearest_source_seconds(
         costs, np.concatenate((labels, labels)), limit_m, network.node_count,
     )
     return NearestSource(meters / speed_mps, source)
+
+
+def times_from_sources(network: WalkingNetwork, source_edges: np.ndarray,
+                       source_offsets_m: np.ndarray, budgets_seconds: np.ndarray,
+                       point_edges: np.ndarray, point_offsets_m: np.ndarray, *,
+                       speed_mps: float) -> np.ndarray:
+    """Walking seconds from each source (an on-edge point with its own budget; a negative
+    budget skips it) to each point: ``out[point, source]``, inf beyond the budget.
+
+    The same as one `bounded_search` + `times_to_points` per source, in one compiled loop.
+    """
+    _check_speed(speed_mps)
+    space = _workspace(network)
+    meters = _kernels.distances_from_sources(
+        network.indptr, network.adj_node, network.adj_edge, network.edge_length_m,
+        network.edge_u, network.edge_v, np.asarray(source_edges, np.int64),
+        np.asarray(source_offsets_m, np.float64),
+        np.asarray(budgets_seconds, np.float64) * speed_mps,
+        np.asarray(point_edges, np.int64), np.asarray(point_offsets_m, np.float64),
+        space.dist, space.settled, space.pred_edge, space.edge_bits, _EMPTY_NODES)
+    return meters / speed_mps

@@ -14,7 +14,12 @@ import numpy as np
 from app.geo.isochrone import isochrones
 from app.geo.network import WalkingNetwork
 from app.geo.route import walking_route
-from app.geo.search import bounded_search, nearest_source_seconds, times_to_points
+from app.geo.search import (
+    bounded_search,
+    nearest_source_seconds,
+    times_from_sources,
+    times_to_points,
+)
 from app.geo.snap import snap_point, snap_points
 
 
@@ -28,6 +33,8 @@ def warm_up() -> None:
     result = bounded_search(network, source, budget_seconds=240, speed_mps=1.8)
     many = snap_points(network, np.array([117.2005, 117.2015]), np.array([39.12, 39.12]))
     times_to_points(result, many.edge_id, many.offset_m)
+    times_from_sources(network, many.edge_id, many.offset_m, np.array([240.0, -1.0]),
+                       many.edge_id, many.offset_m, speed_mps=1.8)
     nearest_source_seconds(network, many.edge_id, many.offset_m, speed_mps=1.8)
     walking_route(network, source, target, speed_mps=1.8)
     isochrones(result, [60, 120])

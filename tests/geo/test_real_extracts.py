@@ -18,7 +18,7 @@ import pytest
 
 from app.geo.network import WalkingNetwork
 from app.geo.osm_import import parse_levels, read_osm
-from app.geo.search import bounded_search, times_to_points
+from app.geo.search import bounded_search, times_from_sources, times_to_points
 from app.geo.snap import snap_point, snap_points
 from app.geo.walkable import is_walkable
 
@@ -175,3 +175,32 @@ def test_snapping_stays_on_the_main_component(extract, name) -> None:
     anywhere = snap_points(net, lon, lat, max_snap_m=1000, main_component_only=False)
     assert (anywhere.distance_m[snapped.ok] <= snapped.distance_m[snapped.ok] + 1e-9).all()
     assert not net.edge_in_main[anywhere.edge_id[anywhere.ok]].all()
+
+
+def test_many_small_searches_in_one_call_match_one_by_one(extract) -> None:
+    """times_from_sources (one compiled loop, as the AED-fetch choice uses it) against a
+    bounded_search + times_to_points per source, with budgets that differ per source."""
+    network = extract(BUPT).network
+    rng = np.random.default_rng(20261123)
+    main = np.flatnonzero(network.node_in_main)
+
+    def street_points(count: int):
+        nodes = rng.choice(main, count)
+        return snap_points(network, network.node_lon[nodes] + rng.normal(0, 2e-4, count),
+                           network.node_lat[nodes] + rng.normal(0, 2e-4, count))
+
+    sources, points = street_points(60), street_points(300)
+    budgets = rng.uniform(-30, 400, 60)         # negative: skipped
+    many = times_from_sources(network, sources.edge_id, sources.offset_m, budgets,
+                              points.edge_id, points.offset_m, speed_mps=1.8)
+    assert many.shape == (300, 60)
+    for j in range(60):
+        if budgets[j] < 0:
+            assert np.isinf(many[:, j]).all()
+            continue
+        one = times_to_points(
+            bounded_search(network, snap_point(network, sources.lon[j], sources.lat[j]),
+                           budget_seconds=budgets[j], speed_mps=1.8),
+            points.edge_id, points.offset_m)
+        np.testing.assert_allclose(many[:, j], one, rtol=0, atol=1e-9)
+    assert np.isfinite(many).sum() > 300          # the comparison is not all inf
