@@ -30,6 +30,18 @@ def _aed_status(session, aed_id):
     return session.scalar(select(EquipmentPoint.status).where(EquipmentPoint.id == aed_id))
 
 
+def fetch_scenario(client, session, river):  # noqa: F811 - fixture value
+    """A responder near the patient, one who can fetch the AED on the way, and the AED:
+    a cardiac arrest at (0, 25) sends the first direct and the second via the AED."""
+    city, community = river
+    direct = _responder(session, community, 1, -100, 25)
+    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
+    _on_duty(client, direct, -100, 25)
+    _on_duty(client, fetcher, 300, 25)
+    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1])
+    return city, direct, fetcher, aed
+
+
 def _accept_all(client, volunteers):
     for volunteer in volunteers:
         me = auth(Role.volunteer, volunteer_id=volunteer.id)
@@ -120,12 +132,7 @@ def test_close_credits_hours_and_asks_follow_ups(client, session, river):  # noq
 
 
 def test_aed_back_in_service_after_a_clean_check(client, session, river):  # noqa: F811
-    city, community = river
-    direct = _responder(session, community, 1, -100, 25)
-    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
-    _on_duty(client, direct, -100, 25)
-    _on_duty(client, fetcher, 300, 25)
-    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1])
+    city, _, fetcher, aed = fetch_scenario(client, session, river)
     console = auth(Role.dispatcher, region_id=city.id)
     incident = client.post("/v1/incidents", headers=console, json=_body()).json()["incident"]
     assert [a["equipment_id"] for a in incident["assignments"]] == [None, aed.id]
@@ -172,12 +179,7 @@ def test_drills_earn_hours_only_when_organised(client, session, river):  # noqa:
 
 
 def test_aed_of_a_fetcher_stood_down_is_still_checked(client, session, river):  # noqa: F811
-    city, community = river
-    direct = _responder(session, community, 1, -100, 25)
-    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
-    _on_duty(client, direct, -100, 25)
-    _on_duty(client, fetcher, 300, 25)
-    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1])
+    city, _, fetcher, aed = fetch_scenario(client, session, river)
     console = auth(Role.dispatcher, region_id=city.id)
     incident = client.post("/v1/incidents", headers=console, json=_body()).json()["incident"]
     _accept_all(client, [fetcher])

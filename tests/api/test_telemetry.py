@@ -17,6 +17,7 @@ from app.security import Role
 from app.services.equipment import maintenance_list
 from app.services.readiness import Readiness, assess_equipment
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
+from tests.api.test_follow_ups import fetch_scenario
 from tests.api.test_incidents_api import _body
 from tests.api.test_walking_api import _at
 from tests.conftest import auth
@@ -166,12 +167,7 @@ def test_faults_take_the_aed_out_at_once(client, session, river, report, fault):
 
 
 def test_door_opened_by_a_fetcher_is_no_fault(client, session, river):  # noqa: F811
-    city, community = river
-    direct = _responder(session, community, 1, -100, 25)
-    fetcher = _responder(session, community, 2, 300, 25, ("cpr", "aed"))
-    _on_duty(client, direct, -100, 25)
-    _on_duty(client, fetcher, 300, 25)
-    aed = make_aed(session, city, 1, lon=_at(200, 25)[0], lat=_at(200, 25)[1])
+    city, _, fetcher, aed = fetch_scenario(client, session, river)
     device = _device(client, city, aed)
     incident = client.post("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id),
                            json=_body()).json()["incident"]
