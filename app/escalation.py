@@ -13,10 +13,9 @@ from fastapi import FastAPI
 from app.db import transaction
 from app.models import Incident
 from app.models.base import utcnow
+from app.services import webhooks, wechat_notify
 from app.services.incidents import escalate, open_incidents_needing_attention
 from app.services.warnings import any_due, push_due
-from app.services.webhooks import any_behind, deliver_all
-from app.services.wechat_notify import any_pending, send_pending
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,8 @@ def sweep_once(app: FastAPI, *, now: datetime | None = None) -> int:
     with transaction(factory, write=False) as session:
         ids = open_incidents_needing_attention(session, settings, now=now)
         warnings_due = any_due(session, now=now)
-        webhooks_behind = any_behind(session)
-        wechat_pending = any_pending(session, settings)
+        webhooks_behind = webhooks.any_behind(session)
+        wechat_pending = wechat_notify.any_pending(session, settings)
     for incident_id in ids:  # one transaction each: a failure does not hold up the others
         with transaction(factory) as session:
             escalate(session, app.state.networks, app.state.live, settings,
@@ -42,15 +41,22 @@ def sweep_once(app: FastAPI, *, now: datetime | None = None) -> int:
         with transaction(factory) as session:
             push_due(session, app.state.live, now=now)
     # Webhooks and WeChat messages follow the timeline: a receiver that is down never
-    # blocks an incident, and the next sweep resumes where this one stopped.
+    # blocks an incident (nothing is sent inside a write transaction), and the next sweep
+    # resumes where this one stopped.
     if webhooks_behind:
+        with transaction(factory, write=False) as session:
+            deliveries = webhooks.deliver_all(session, settings, now=now)
         with transaction(factory) as session:
-            deliver_all(session, settings, now=now)
+            webhooks.record(session, deliveries)
     if wechat_pending:
-        with transaction(factory) as session, httpx.Client(
+        with transaction(factory, write=False) as session, httpx.Client(
                 base_url=settings.wechat_api_base, timeout=settings.wechat_timeout_s,
                 follow_redirects=False) as client:
-            send_pending(session, settings, app.state.wechat_token, client=client, now=now)
+            progress = wechat_notify.send_pending(session, settings, app.state.wechat_token,
+                                                  client=client, now=now)
+        if progress is not None:
+            with transaction(factory) as session:
+                wechat_notify.record(session, progress)
     return len(ids)
 
 

@@ -1,7 +1,9 @@
 """Signed webhooks for console integrations.
 
 Deliveries read the incident timeline from a per-webhook cursor, so they never block
-incident creation, survive restarts and arrive in order (at least once). Each request is
+incident creation, survive restarts and arrive in order (at least once). Sending happens
+outside any write transaction (a receiver that hangs must not hold SQLite's single write
+lock); the cursors move afterwards in one short write. Each request is
 signed: ``Rescue-Signature: v1=<hex HMAC-SHA256 of "{id}.{timestamp}.{body}">`` with the
 webhook's secret, so a receiver can reject tampering and replays (check the timestamp).
 Only allow-listed hosts, no redirects, short timeouts.
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -45,10 +48,21 @@ def register(session: Session, settings: Settings, principal: Principal, *, url:
     return webhook
 
 
-def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: datetime,
-            client: httpx.Client, latest: int) -> int:
+@dataclass(frozen=True)
+class Delivery:
+    """What sending to one webhook achieved, to be recorded afterwards."""
+
+    webhook_id: int
+    cursor_was: int
+    cursor: int  # the last event sent, or skipped as outside the webhook's area
+    delivered: int
+    error: str | None  # why sending stopped; None: it did not fail
+
+
+def deliver(session: Session, webhook: Webhook, *, now: datetime, client: httpx.Client,
+            latest: int) -> Delivery:
     """Send the events after the cursor, one request per event, stopping at the first
-    failure (retried on the next sweep). Returns how many were delivered."""
+    failure (retried on the next sweep). Only reads: :func:`record` stores the outcome."""
     region = session.get(Region, webhook.region_id)
     events = session.scalars(
         select(IncidentEvent).join(Incident, Incident.id == IncidentEvent.incident_id)
@@ -56,8 +70,7 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
         .where(IncidentEvent.id > webhook.last_event_id, IncidentEvent.id <= latest,
                Region.path.startswith(region.path, autoescape=True))
         .order_by(IncidentEvent.id).limit(BATCH)).all()
-    delivered = 0
-    failed = False
+    cursor, delivered, error = webhook.last_event_id, 0, None
     for event in events:
         body = json.dumps({"id": event.id, "incident_id": event.incident_id, "kind": event.kind,
                            "at": event.at.isoformat(), "volunteer_id": event.volunteer_id,
@@ -69,25 +82,43 @@ def deliver(session: Session, settings: Settings, webhook: Webhook, *, now: date
                 "Content-Type": "application/json", "Rescue-Delivery": delivery_id,
                 "Rescue-Timestamp": str(timestamp),
                 "Rescue-Signature": signature(webhook.secret, delivery_id, timestamp, body)})
-            ok = 200 <= response.status_code < 300
-            error = None if ok else f"HTTP {response.status_code}"
+            if not 200 <= response.status_code < 300:
+                error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
-            ok, error = False, type(exc).__name__
-        if not ok:
-            webhook.failures += 1
-            webhook.last_error = error
-            failed = True
+            error = type(exc).__name__
+        if error is not None:
             break
-        webhook.last_event_id = event.id
-        webhook.failures = 0
-        webhook.last_error = None
+        cursor = event.id
         delivered += 1
-    if not failed and len(events) < BATCH:
+    if error is None and len(events) < BATCH:
         # Everything up to ``latest`` in its area was sent: skip the rest of the timeline
         # (other areas, warnings) so that an idle sweep sees nothing to do.
-        webhook.last_event_id = max(webhook.last_event_id, latest)
-    session.flush()
-    return delivered
+        cursor = max(cursor, latest)
+    return Delivery(webhook.id, webhook.last_event_id, cursor, delivered, error)
+
+
+def deliver_all(session: Session, settings: Settings, *, now: datetime) -> list[Delivery]:
+    """Send what every active webhook is behind on (reads only; see :func:`record`)."""
+    latest = settled_event_id(session, now)
+    with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
+        return [deliver(session, w, now=now, client=client, latest=latest)
+                for w in session.scalars(select(Webhook).where(Webhook.active))]
+
+
+def record(session: Session, deliveries: list[Delivery]) -> None:
+    """Move the cursors. A cursor that another worker's sweep moved meanwhile is left to
+    it (its events may then arrive twice: delivery is at least once, never backwards)."""
+    for d in deliveries:
+        if d.cursor == d.cursor_was and d.error is None:
+            continue
+        values: dict[str, object] = {"last_event_id": d.cursor}
+        if d.error is not None:
+            values |= {"failures": Webhook.failures + 1, "last_error": d.error}
+        elif d.delivered:
+            values |= {"failures": 0, "last_error": None}
+        session.execute(update(Webhook).where(Webhook.id == d.webhook_id,
+                                              Webhook.last_event_id == d.cursor_was)
+                        .values(values))
 
 
 def any_behind(session: Session) -> bool:
@@ -96,10 +127,3 @@ def any_behind(session: Session) -> bool:
     latest = session.scalar(select(func.max(IncidentEvent.id))) or 0
     return session.scalar(select(Webhook.id).where(
         Webhook.active, Webhook.last_event_id < latest).limit(1)) is not None
-
-
-def deliver_all(session: Session, settings: Settings, *, now: datetime) -> int:
-    latest = settled_event_id(session, now)
-    with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
-        return sum(deliver(session, settings, w, now=now, client=client, latest=latest)
-                   for w in session.scalars(select(Webhook).where(Webhook.active)))

@@ -1,18 +1,21 @@
 """Alerts, stand-downs and risk warnings as WeChat subscription messages (订阅消息).
 
 Like webhooks, this notifier follows the incident timeline from a stored cursor, so a
-WeChat outage never blocks an incident and nothing is lost: the next sweep retries.
+WeChat outage never blocks an incident and nothing is lost: the next sweep retries. It
+sends outside any write transaction and moves the cursor afterwards in a short write.
 Messages carry only the kind and walking distance; details come with acceptance.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, DeliveryCursor, Incident, IncidentEvent, Volunteer
@@ -76,24 +79,31 @@ def any_pending(session: Session, settings: Settings) -> bool:
     return cursor is None or cursor.last_event_id < latest
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far sending got, to be recorded afterwards by :func:`record`."""
+
+    cursor_was: int | None  # None: no cursor yet
+    cursor: int
+    sent: int
+
+
 def send_pending(session: Session, settings: Settings, token: AccessToken, *,
-                 client: httpx.Client, now: datetime) -> int:
+                 client: httpx.Client, now: datetime) -> Progress | None:
     """Send the new alert events to the volunteers who signed in with WeChat; stops at
-    the first failure and resumes there next time. Returns how many were sent."""
+    the first failure and resumes there next time. Only reads; None when not configured.
+    Without a cursor yet it only sets one at the newest event: history is not replayed."""
     if not (settings.wechat_alert_template_id and settings.wechat_app_id):
-        return 0
+        return None
     cursor = session.get(DeliveryCursor, CURSOR)
     if cursor is None:
-        latest = session.scalar(select(IncidentEvent.id).order_by(IncidentEvent.id.desc())
-                                .limit(1))
-        cursor = DeliveryCursor(name=CURSOR, last_event_id=latest or 0)
-        session.add(cursor)
-        session.flush()
+        latest = session.scalar(select(func.max(IncidentEvent.id))) or 0
+        return Progress(None, latest, 0)
     events = session.scalars(select(IncidentEvent).where(
         IncidentEvent.id > cursor.last_event_id,
         IncidentEvent.id <= settled_event_id(session, now))
         .order_by(IncidentEvent.id).limit(BATCH)).all()
-    sent = 0
+    sent, done = 0, cursor.last_event_id
     for event in events:
         if event.kind in NOTIFIED_KINDS and event.volunteer_id is not None:
             volunteer = session.get(Volunteer, event.volunteer_id)
@@ -111,6 +121,17 @@ def send_pending(session: Session, settings: Settings, token: AccessToken, *,
                 if reply.get("errcode", 0) not in (0, 43101):
                     break
                 sent += reply.get("errcode", 0) == 0
-        cursor.last_event_id = event.id
-    session.flush()
-    return sent
+        done = event.id
+    return Progress(cursor.last_event_id, done, sent)
+
+
+def record(session: Session, progress: Progress) -> None:
+    """Move the cursor, unless another worker's sweep moved it meanwhile (its messages may
+    then go twice: at least once, never backwards)."""
+    if progress.cursor_was is None:
+        with suppress(IntegrityError), session.begin_nested():
+            session.add(DeliveryCursor(name=CURSOR, last_event_id=progress.cursor))
+    elif progress.cursor != progress.cursor_was:
+        session.execute(update(DeliveryCursor).where(
+            DeliveryCursor.name == CURSOR, DeliveryCursor.last_event_id == progress.cursor_was)
+            .values(last_event_id=progress.cursor))

@@ -99,3 +99,55 @@ def test_signed_delivery_and_outage(hook_client, session, river):  # noqa: F811 
     after = client.get("/v1/webhooks", headers=admin).json()[0]
     assert after["failures"] == 0
     assert after["last_event_id"] == max(json.loads(b)["id"] for _, b in RECEIVED)
+
+
+def test_hanging_receiver_never_holds_up_incidents(settings, engine, session, river):  # noqa: F811
+    """The sweep sends outside any write transaction: while a receiver keeps a delivery
+    hanging, incidents are still created (on SQLite one write lock serves every writer)."""
+    delivering, release = threading.Event(), threading.Event()
+
+    class Hanging(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            delivering.set()
+            release.wait(30)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    app = create_app(settings.model_copy(update={"webhook_allowed_hosts": ["127.0.0.1"],
+                                                 "escalation_interval_s": 0,
+                                                 "webhook_timeout_s": 30}))
+    city, _ = river
+    console = auth(Role.dispatcher, region_id=city.id)
+    admin = auth(Role.city_admin, region_id=city.id)
+    lon, lat = _at(0, 25)
+    call = {"location": {"lon": lon, "lat": lat}, "kind": "trauma"}
+    with TestClient(app) as client:
+        hook = client.post("/v1/webhooks", headers=admin,
+                           json={"url": f"http://127.0.0.1:{receiver.server_address[1]}/h"})
+        assert hook.status_code == 201, hook.text
+        assert client.post("/v1/incidents", headers=console, json=call).status_code == 201
+        sweep = threading.Thread(target=sweep_once, args=(app,),
+                                 kwargs={"now": utcnow() + timedelta(seconds=3)})
+        sweep.start()
+        try:
+            assert delivering.wait(10), "the sweep never reached the receiver"
+            created = threading.Event()
+
+            def create() -> None:
+                if client.post("/v1/incidents", headers=console, json=call).status_code == 201:
+                    created.set()
+
+            threading.Thread(target=create, daemon=True).start()
+            assert created.wait(10), "incident creation waited for a hanging webhook"
+        finally:
+            release.set()
+            sweep.join(30)
+            receiver.shutdown()
+        # the hanging delivery was recorded once it was answered
+        assert client.get("/v1/webhooks", headers=admin).json()[0]["last_event_id"] > 0
