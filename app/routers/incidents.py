@@ -23,7 +23,7 @@ from app.deps import (
 )
 from app.errors import Conflict, NotFound, ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
-from app.models import Assignment, Incident
+from app.models import Assignment, Incident, IncidentEvent
 from app.models.base import utcnow
 from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES, IncidentStatus
 from app.schemas.common import Page
@@ -37,6 +37,7 @@ from app.schemas.incident import (
     IncidentCreated,
     IncidentRead,
 )
+from app.security import Principal
 from app.services import incidents as service
 from app.services.dispatch import rank_response
 from app.services.eido import incident_eido
@@ -56,15 +57,20 @@ def incident_reads(session: DbSession, incidents: list[Incident], crs: Crs
     """Incidents with their assignments and timelines, in two queries for the whole page."""
     assignments = service.assignments_by_incident(session, [i.id for i in incidents])
     timelines = service.timelines_by_incident(session, [i.id for i in incidents])
-    return [IncidentRead(
+    return [incident_read_of(incident, assignments[incident.id], timelines[incident.id], crs)
+            for incident in incidents]
+
+
+def incident_read_of(incident: Incident, assignments: list[Assignment],
+                     timeline: list[IncidentEvent], crs: Crs) -> IncidentRead:
+    return IncidentRead(
         id=incident.id, kind=incident.kind, status=incident.status,
         location=point_out(incident.location, crs), address=incident.address,
         is_test=incident.is_test, under_covered=incident.under_covered,
         budget_s=incident.budget_s, outcome=incident.outcome,
         created_at=incident.created_at, closed_at=incident.closed_at,
-        assignments=[AssignmentRead.model_validate(a) for a in assignments[incident.id]],
-        timeline=[EventRead.model_validate(e) for e in timelines[incident.id]])
-        for incident in incidents]
+        assignments=[AssignmentRead.model_validate(a) for a in assignments],
+        timeline=[EventRead.model_validate(e) for e in timeline])
 
 
 @router.post("/v1/incidents", operation_id="create_incident", response_model=IncidentCreated,
@@ -99,12 +105,20 @@ def create_incident(
         created = service.open_incident(tx, settings, data, ranked,
                                         created_by=principal.subject,
                                         alert_count=settings.dispatch_alert_count, now=now)
-        response = IncidentCreated(incident=incident_read(tx, created.incident, crs),
-                                   ranking=rank_response(created.ranking, principal, crs),
-                                   possible_duplicates=created.duplicates)
         if reserved is not None:
+            response = _created_response(created, principal, crs)
             service.remember(tx, reserved, 201, response.model_dump(mode="json"))
-    return response
+            return response
+    return _created_response(created, principal, crs)  # built after the write lock is free
+
+
+def _created_response(created: service.CreatedIncident, principal: Principal, crs: Crs
+                      ) -> IncidentCreated:
+    return IncidentCreated(
+        incident=incident_read_of(created.incident, created.assignments, created.timeline,
+                                  crs),
+        ranking=rank_response(created.ranking, principal, crs),
+        possible_duplicates=created.duplicates)
 
 
 @router.get("/v1/incidents", operation_id="list_incidents", response_model=Page[IncidentRead],
@@ -153,16 +167,19 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
 
 @router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",
              response_model=IncidentRead, responses=problem_responses(NotFound, Conflict))
-def close_incident(incident_id: int, data: IncidentClose, session: DbSession,
+@read_only
+def close_incident(incident_id: int, data: IncidentClose, session: DbSession, writer: Writer,
                    principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
                    ) -> IncidentRead:
     """Record the outcome. Responders still alerted are stood down; the others are released,
     credited with service hours and asked to check in (how are you, a debrief talk?); the
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
     then."""
-    incident = service.close_incident(session, settings, incident_id, principal,
-                                      outcome=data.outcome, now=utcnow())
-    return incident_read(session, incident, crs)
+    service.get_incident(session, incident_id, principal)  # unknown: 404 without the lock
+    with writer() as tx:
+        incident = service.close_incident(tx, settings, incident_id, principal,
+                                          outcome=data.outcome, now=utcnow())
+        return incident_read(tx, incident, crs)
 
 
 def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:

@@ -106,6 +106,9 @@ class CreatedIncident:
     incident: Incident
     ranking: RankedIncident
     duplicates: list[int]
+    # What this transaction wrote, so that the response needs no second read of it.
+    assignments: list[Assignment]  # nearest first, as assignments_of orders them
+    timeline: list[IncidentEvent]  # in order
 
 
 def create_incident(session: Session, networks: NetworkRegistry, live: LiveState,
@@ -150,22 +153,26 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
                         updated_at=now)
     session.add(incident)
     session.flush()
-    event(session, incident, "created", at=now, incident_kind=data.kind, by=created_by,
-          possible_duplicates=duplicates)
+    timeline = [event(session, incident, "created", at=now, incident_kind=data.kind,
+                      by=created_by, possible_duplicates=duplicates)]
     alerted = _claim_ranked(session, incident, ranked, skip=set(), count=alert_count, now=now,
-                            event_kind="alerted")
+                            event_kind="alerted", timeline=timeline)
     needs_aed = data.kind in settings.aed_fetch_kinds
-    if alerted == 0 or (needs_aed and ranked.plan.first_aed_seconds is None):
+    if not alerted or (needs_aed and ranked.plan.first_aed_seconds is None):
         incident.under_covered = True
-        event(session, incident, "under_covered", at=now, alerted=alerted,
-              aed_in_reach=ranked.plan.first_aed_seconds is not None)
+        timeline.append(event(session, incident, "under_covered", at=now,
+                              alerted=len(alerted),
+                              aed_in_reach=ranked.plan.first_aed_seconds is not None))
     session.flush()
-    return CreatedIncident(incident, ranked, duplicates)
+    return CreatedIncident(incident, ranked, duplicates,
+                           sorted(alerted, key=lambda a: (a.eta_s, a.id)), timeline)
 
 
 def _claim_ranked(session: Session, incident: Incident, ranked: RankedIncident, *,
-                  skip: set[int], count: int, now: datetime, event_kind: str) -> int:
-    """Alert up to ``count`` ranked responders not in ``skip``; returns how many."""
+                  skip: set[int], count: int, now: datetime, event_kind: str,
+                  timeline: list[IncidentEvent]) -> list[Assignment]:
+    """Alert up to ``count`` ranked responders not in ``skip``; returns their assignments
+    and appends its events to ``timeline``."""
     candidates = [(row, volunteer) for row, volunteer
                   in zip(ranked.plan.responders, ranked.volunteers, strict=True)
                   if volunteer.id not in skip]
@@ -178,25 +185,27 @@ def _claim_ranked(session: Session, incident: Incident, ranked: RankedIncident, 
             aed_eta_s=row.to_aed_seconds, alerted_at=now)
 
     def alerted(row: ResponderAssignment, claimed: Assignment) -> None:
-        event(session, incident, event_kind, at=now, volunteer_id=claimed.volunteer_id,
-              role=row.role, eta_s=round(row.eta_seconds, 1), aed_id=claimed.equipment_id)
+        timeline.append(event(session, incident, event_kind, at=now,
+                              volunteer_id=claimed.volunteer_id, role=row.role,
+                              eta_s=round(row.eta_seconds, 1), aed_id=claimed.equipment_id))
 
     first = candidates[:count]
     batch = [assignment(row, volunteer) for row, volunteer in first]
     if claim_all(session, batch):
         for (row, _), claimed in zip(first, batch, strict=True):
             alerted(row, claimed)
-        return len(batch)
+        return batch
     # Someone was claimed by another incident since the ranking: one at a time.
-    done = 0
+    done: list[Assignment] = []
     for row, volunteer in candidates:
-        if done >= count:
+        if len(done) >= count:
             break
         claimed = assignment(row, volunteer)
         if not claim_all(session, [claimed]):
-            event(session, incident, "skipped_busy", at=now, volunteer_id=volunteer.id)
+            timeline.append(event(session, incident, "skipped_busy", at=now,
+                                  volunteer_id=volunteer.id))
             continue
-        done += 1
+        done.append(claimed)
         alerted(row, claimed)
     return done
 
@@ -237,7 +246,7 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
                 incident.under_covered = True
                 event(session, incident, "under_covered", at=now, reason="too few accepted")
         _claim_ranked(session, incident, ranked, skip=tried, count=missing, now=now,
-                      event_kind="replacement_alerted")
+                      event_kind="replacement_alerted", timeline=[])
         break
     session.flush()
 

@@ -24,9 +24,11 @@ def settled_event_id(session: Session, now: datetime) -> int:
 
 
 def event(session: Session, incident: Incident, event_kind: str, *, at: datetime,
-          volunteer_id: int | None = None, **data: Any) -> None:
-    session.add(IncidentEvent(incident_id=incident.id, kind=event_kind, at=at,
-                              volunteer_id=volunteer_id, data=data))
+          volunteer_id: int | None = None, **data: Any) -> IncidentEvent:
+    added = IncidentEvent(incident_id=incident.id, kind=event_kind, at=at,
+                          volunteer_id=volunteer_id, data=data)
+    session.add(added)
+    return added
 
 
 def warning_event(session: Session, warning: RiskWarning, event_kind: str, *, at: datetime,

@@ -38,6 +38,8 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     assert [e["kind"] for e in incident["timeline"]] == ["created", "alerted", "alerted"]
     assert incident["under_covered"] is False
     assert body["ranking"]["first_aed_eta_s"] is not None
+    # the response is built from what was written: the same as reading it back
+    assert client.get(f"/v1/incidents/{incident['id']}", headers=console).json() == incident
     # a retry returns the first response; the same key with another body is refused
     retry = client.post("/v1/incidents", headers=console, json=_body())
     assert retry.status_code == 201 and retry.json()["incident"]["id"] == incident["id"]
