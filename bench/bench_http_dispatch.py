@@ -163,6 +163,10 @@ def main() -> None:
                         help="seconds an incident stays open before it is closed (untimed)")
     parser.add_argument("--workers", type=int, default=2,
                         help="uvicorn worker processes (one per core)")
+    parser.add_argument("--postgres", default=None, metavar="URL",
+                        help="serve from PostgreSQL + PostGIS: a fresh database on this server "
+                        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) "
+                        "instead of SQLite + SpatiaLite")
     parser.add_argument("--escalation-interval", type=float, default=5.0,
                         help="RESCUE_ESCALATION_INTERVAL_S of the server (0: no sweep)")
     args = parser.parse_args()
@@ -177,7 +181,7 @@ def main() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
     live = open_live_state(REDIS_URL, policy=Settings(live_fresh_s=fresh_s).live_policy())
     with tempfile.TemporaryDirectory() as tmp:
-        city = build_city(Path(tmp), extra_aeds=args.aeds)
+        city = build_city(Path(tmp), extra_aeds=args.aeds, postgres=args.postgres)
         area_km2 = street_area_km2(city.city.network, city.rng)
         ids, vol_lon, vol_lat = add_volunteers(city, args.volunteers, aed_share=args.aed_share)
         on_duty_s = go_on_duty(city, live, ids, vol_lon, vol_lat, report_only=False)

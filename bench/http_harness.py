@@ -1,5 +1,5 @@
-"""What the HTTP benchmarks share: a real city on SQLite + SpatiaLite, a uvicorn server
-with worker processes, an open-loop load generator and latency percentiles.
+"""What the HTTP benchmarks share: a real city on SQLite + SpatiaLite (or PostGIS), a
+uvicorn server with worker processes, an open-loop load generator and latency percentiles.
 
 Latency is counted from each request's *scheduled* send time (open loop), so a request
 that waited behind others, in the client or the server, counts its wait.
@@ -48,8 +48,30 @@ class BenchCity:
     build_s: float
 
 
-def build_city(workdir: Path, *, extra_aeds: int, probes: int = 4000) -> BenchCity:
-    """Import the extract (its 148 real AEDs) and add ``extra_aeds`` AEDs near the streets."""
+BENCH_DATABASE = "rescue_bench"
+
+
+def fresh_database(workdir: Path, postgres: str | None) -> str:
+    """A SQLite file under ``workdir``, or, given the URL of a PostgreSQL server, an empty
+    database named ``rescue_bench`` on it (dropped first if a run left one)."""
+    if postgres is None:
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres)
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+    admin.dispose()
+    return server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+def build_city(workdir: Path, *, extra_aeds: int, probes: int = 4000,
+               postgres: str | None = None) -> BenchCity:
+    """Import the extract (its 148 real AEDs) and add ``extra_aeds`` AEDs near the streets,
+    into SQLite under ``workdir`` or a fresh database on the ``postgres`` server."""
     from sqlalchemy import select
 
     from app.db import make_engine, make_sessionmaker, transaction
@@ -64,7 +86,7 @@ def build_city(workdir: Path, *, extra_aeds: int, probes: int = 4000) -> BenchCi
     if not EXTRACT.exists():
         raise SystemExit(f"missing {EXTRACT} (the shared OSM data)")
     started = time.perf_counter()
-    env = {"RESCUE_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+    env = {"RESCUE_DATABASE_URL": fresh_database(workdir, postgres),
            "RESCUE_DATA_DIR": str(workdir / "data"),
            "RESCUE_SECRET_KEY": SECRET_KEY}
     settings = Settings(database_url=env["RESCUE_DATABASE_URL"], data_dir=workdir / "data",
