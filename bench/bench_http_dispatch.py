@@ -12,7 +12,7 @@ serves the city with uvicorn (two worker processes sharing that live state). The
 loop from random street points:
 
 * `POST /v1/dispatch/rank` (cardiac arrest) at 100 requests/s;
-* `POST /v1/incidents` (cardiac arrest) at 20 and 50 requests/s. Its response is sent
+* `POST /v1/incidents` (cardiac arrest) at 20, 50 and 100 requests/s. Its response is sent
   after the incident, its first alerts (assignments) and their timeline events are
   committed, and the notifiers (webhooks, WeChat, the push stream) read that timeline: the
   response latency is "creation through first alert handed to the notifier". Each incident
@@ -24,7 +24,7 @@ Fixes are refreshed (untimed) before each run, so they stay within the default
 freshness window. Writes its section of bench/RESULTS.md.
 
     python bench/bench_http_dispatch.py [--rank-rates 100] [--incident-rates 20,50]
-        [--seconds 20] [--volunteers 3000] [--hold 2]
+        [--seconds 20] [--volunteers 3000] [--hold 2] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rank-rates", default="100", help="requests/s, comma-separated")
-    parser.add_argument("--incident-rates", default="20,50", help="requests/s, comma-separated")
+    parser.add_argument("--incident-rates", default="20,50,100", help="requests/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=20, help="per rate")
     parser.add_argument("--aeds", type=int, default=5000)
     parser.add_argument("--volunteers", type=int, default=3000)
@@ -280,10 +280,15 @@ def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty
     sweep = (f"escalation sweep on (every {args.escalation_interval:g} s)"
              if args.escalation_interval > 0 else
              "escalation sweep off (RESCUE_ESCALATION_INTERVAL_S=0)")
-    markdown = f"""## HTTP ranking and incident creation (`python bench/bench_http_dispatch.py`)
+    database, section, flag = ("SQLite + SpatiaLite", "bench_http_dispatch", "")
+    if args.postgres:
+        database, section, flag = ("PostgreSQL 15 + PostGIS 3 (same machine)",
+                                   "bench_http_dispatch_postgis", " --postgres URL")
+    markdown = f"""## HTTP ranking and incident creation on {database.split(' (')[0]} \
+(`python bench/bench_http_dispatch.py{flag}`)
 
-{machine()}. uvicorn (httptools) with {args.workers} worker process(es) on SQLite +
-SpatiaLite, live state in Redis (`{REDIS_URL}`, shared by the workers); city =
+{machine()}. uvicorn (httptools) with {args.workers} worker process(es) on {database},
+live state in Redis (`{REDIS_URL}`, shared by the workers); city =
 Liechtenstein extract (11,304 nodes; © OpenStreetMap contributors) with its 148 real AEDs
 plus {args.aeds:,} at random street positions (built in {city.build_s:.1f} s).
 **Setup**: {args.volunteers:,} volunteers on duty at random street positions (uniform by
@@ -307,7 +312,7 @@ closes per second.
 {work}
 """
     print(markdown)
-    print(f"wrote {update_section('bench_http_dispatch', markdown)}")
+    print(f"wrote {update_section(section, markdown)}")
 
 
 if __name__ == "__main__":
