@@ -80,7 +80,7 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so under
     a steady stream of short writes a waiter oversleeps many times over and a 5 ms write
-    can wait a second (measured: p99 0.8 s at 50 incidents/s with two workers). Only one
+    can wait a second (seen in an instrumented run at 50 incidents/s, two workers). Only one
     thread per process gets here at a time (the write gate), so the polling is cheap."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     pause = 0.0001

@@ -19,14 +19,18 @@ def _factories(tmp_path: Path, count: int):
     return [make_sessionmaker(make_engine(url)) for _ in range(count)]
 
 
+def _write_cursor(session, name: str) -> None:
+    session.execute(text("INSERT INTO delivery_cursor (name, last_event_id) VALUES (:n, 1)"),
+                    {"n": name})
+
+
 def test_a_writer_waits_for_another_process(tmp_path):
     first, second = _factories(tmp_path, 2)
     holding = threading.Event()
 
     def hold_the_lock() -> None:
         with transaction(first) as session:
-            session.execute(text("INSERT INTO delivery_cursor (name, last_event_id) "
-                                 "VALUES ('first', 1)"))
+            _write_cursor(session, "first")
             holding.set()
             threading.Event().wait(0.3)  # a long write in the other process
 
@@ -35,8 +39,7 @@ def test_a_writer_waits_for_another_process(tmp_path):
     assert holding.wait(10)
     with transaction(second) as session:
         # waits for the lock instead of failing, so it sees the first writer's row
-        session.execute(text("INSERT INTO delivery_cursor (name, last_event_id) "
-                             "VALUES ('second', 2)"))
+        _write_cursor(session, "second")
         assert session.execute(text("SELECT name FROM delivery_cursor ORDER BY name")
                                ).scalars().all() == ["first", "second"]
     other.join(10)
@@ -61,8 +64,7 @@ def test_the_gate_opens_from_another_thread(tmp_path):
 
     def write() -> None:
         with transaction(factory) as session:
-            session.execute(text("INSERT INTO delivery_cursor (name, last_event_id) "
-                                 "VALUES ('after', 1)"))
+            _write_cursor(session, "after")
         finished.set()
 
     threading.Thread(target=write, daemon=True).start()

@@ -168,15 +168,14 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
 @router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",
              response_model=IncidentRead, responses=problem_responses(NotFound, Conflict))
 @read_only
-def close_incident(incident_id: int, data: IncidentClose, session: DbSession, writer: Writer,
+def close_incident(incident_id: int, data: IncidentClose, writer: Writer,
                    principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
                    ) -> IncidentRead:
     """Record the outcome. Responders still alerted are stood down; the others are released,
     credited with service hours and asked to check in (how are you, a debrief talk?); the
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
     then."""
-    service.get_incident(session, incident_id, principal)  # unknown: 404 without the lock
-    with writer() as tx:
+    with writer() as tx:  # the caller's token and area were read before, without the lock
         incident = service.close_incident(tx, settings, incident_id, principal,
                                           outcome=data.outcome, now=utcnow())
         return incident_read(tx, incident, crs)

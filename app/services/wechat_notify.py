@@ -85,7 +85,6 @@ class Progress:
 
     cursor_was: int | None  # None: no cursor yet
     cursor: int
-    sent: int
 
 
 def send_pending(session: Session, settings: Settings, token: AccessToken, *,
@@ -98,12 +97,12 @@ def send_pending(session: Session, settings: Settings, token: AccessToken, *,
     cursor = session.get(DeliveryCursor, CURSOR)
     if cursor is None:
         latest = session.scalar(select(func.max(IncidentEvent.id))) or 0
-        return Progress(None, latest, 0)
+        return Progress(None, latest)
     events = session.scalars(select(IncidentEvent).where(
         IncidentEvent.id > cursor.last_event_id,
         IncidentEvent.id <= settled_event_id(session, now))
         .order_by(IncidentEvent.id).limit(BATCH)).all()
-    sent, done = 0, cursor.last_event_id
+    done = cursor.last_event_id
     for event in events:
         if event.kind in NOTIFIED_KINDS and event.volunteer_id is not None:
             volunteer = session.get(Volunteer, event.volunteer_id)
@@ -120,9 +119,8 @@ def send_pending(session: Session, settings: Settings, token: AccessToken, *,
                 # 43101: the user did not subscribe; nothing to retry for that message.
                 if reply.get("errcode", 0) not in (0, 43101):
                     break
-                sent += reply.get("errcode", 0) == 0
         done = event.id
-    return Progress(cursor.last_event_id, done, sent)
+    return Progress(cursor.last_event_id, done)
 
 
 def record(session: Session, progress: Progress) -> None:
