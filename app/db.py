@@ -149,3 +149,11 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
             session.rollback()
             raise
 
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """``INSERT`` for ``table`` in a dialect (``"sqlite"`` or ``"postgresql"``), so that
+    ``ON CONFLICT`` clauses (which SQLAlchemy builds per dialect) can be added."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -50,7 +50,7 @@ class AssignmentRole(StrEnum):
 # While an assignment is in one of these states its volunteer is busy.
 ACTIVE_ASSIGNMENT_STATUSES = (AssignmentStatus.alerted.value, AssignmentStatus.accepted.value,
                               AssignmentStatus.arrived.value)
-_ACTIVE_SQL = "status IN ('alerted', 'accepted', 'arrived')"
+ACTIVE_ASSIGNMENT_SQL = "status IN ('alerted', 'accepted', 'arrived')"
 
 
 class Incident(TimestampMixin, Base):
@@ -83,7 +83,8 @@ class Assignment(TimestampMixin, Base):
         # One responder is never on two active incidents, whatever the concurrency: the
         # database refuses the second active row (the loser of a race gets 409).
         Index("uq_assignment_active_volunteer", "volunteer_id", unique=True,
-              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+              sqlite_where=text(ACTIVE_ASSIGNMENT_SQL),
+              postgresql_where=text(ACTIVE_ASSIGNMENT_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

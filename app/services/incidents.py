@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable, not_found
-from app.geo.dispatch import ResponderAssignment
 from app.geo.errors import TooFarFromNetwork
 from app.geo.search import bounded_search, times_to_points
 from app.geo.snap import snap_point
@@ -30,7 +29,6 @@ from app.models import (
     Incident,
     IncidentEvent,
     Region,
-    Volunteer,
 )
 from app.models.incident import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -46,7 +44,7 @@ from app.services.assignments import claim_all, claim_responder, new_assignment
 from app.services.dispatch import RankedIncident, rank
 from app.services.follow_ups import AED_TAKEN, SELF_DRILL_KIND, after_close, take_aed
 from app.services.scope import city_of, get_scoped
-from app.services.timeline import event
+from app.services.timeline import event, new_event, store_events
 from app.services.volunteers import get_self
 from app.settings import Settings
 from app.spatial import lonlat_element, wgs84_lonlat, within_radius
@@ -145,25 +143,25 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
         Incident.is_test == data.is_test, Incident.created_at >= now - DUPLICATE_WINDOW,
         within_radius(Incident.location, ranked.located.lon, ranked.located.lat,
                       DUPLICATE_RADIUS_M, dialect=session.get_bind().dialect.name))))
+    no_aed = data.kind in settings.aed_fetch_kinds and ranked.plan.first_aed_seconds is None
     incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
                                                                 ranked.located.lat),
                         address=data.address, access_notes=data.access_notes,
                         region_id=ranked.located.region.id, created_by=created_by,
                         is_test=data.is_test, budget_s=ranked.budget_s, created_at=now,
-                        updated_at=now)
+                        updated_at=now, under_covered=no_aed or not ranked.plan.responders)
     session.add(incident)
     session.flush()
-    timeline = [event(session, incident, "created", at=now, incident_kind=data.kind,
-                      by=created_by, possible_duplicates=duplicates)]
+    timeline = [new_event(incident, "created", at=now, incident_kind=data.kind,
+                          by=created_by, possible_duplicates=duplicates)]
     alerted = _claim_ranked(session, incident, ranked, skip=set(), count=alert_count, now=now,
                             event_kind="alerted", timeline=timeline)
-    needs_aed = data.kind in settings.aed_fetch_kinds
-    if not alerted or (needs_aed and ranked.plan.first_aed_seconds is None):
+    if not alerted:  # everyone ranked was claimed by another incident meanwhile
         incident.under_covered = True
-        timeline.append(event(session, incident, "under_covered", at=now,
-                              alerted=len(alerted),
-                              aed_in_reach=ranked.plan.first_aed_seconds is not None))
-    session.flush()
+    if incident.under_covered:
+        timeline.append(new_event(incident, "under_covered", at=now, alerted=len(alerted),
+                                  aed_in_reach=ranked.plan.first_aed_seconds is not None))
+    store_events(session, timeline)
     return CreatedIncident(incident, ranked, duplicates,
                            sorted(alerted, key=lambda a: (a.eta_s, a.id)), timeline)
 
@@ -171,43 +169,34 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
 def _claim_ranked(session: Session, incident: Incident, ranked: RankedIncident, *,
                   skip: set[int], count: int, now: datetime, event_kind: str,
                   timeline: list[IncidentEvent]) -> list[Assignment]:
-    """Alert up to ``count`` ranked responders not in ``skip``; returns their assignments
-    and appends its events to ``timeline``."""
-    candidates = [(row, volunteer) for row, volunteer
+    """Alert up to ``count`` ranked responders not in ``skip``, best first. One claimed by
+    another incident since the ranking is skipped (the timeline says so) and the next
+    best taken instead. Returns the assignments; appends the events, not yet stored, to
+    ``timeline`` in ranking order."""
+    candidates = [(row, volunteer.id) for row, volunteer
                   in zip(ranked.plan.responders, ranked.volunteers, strict=True)
                   if volunteer.id not in skip]
-
-    def assignment(row: ResponderAssignment, volunteer: Volunteer) -> Assignment:
-        return new_assignment(
-            incident_id=incident.id, volunteer_id=volunteer.id, role=AssignmentRole(row.role),
+    alerted: list[Assignment] = []
+    taken = 0
+    while len(alerted) < count and taken < len(candidates):
+        batch = candidates[taken:taken + count - len(alerted)]
+        taken += len(batch)
+        offered = [new_assignment(
+            incident_id=incident.id, volunteer_id=volunteer_id, role=AssignmentRole(row.role),
             eta_s=row.eta_seconds, distance_m=row.distance_m,
             equipment_id=ranked.aeds[row.aed] if row.aed is not None else None,
-            aed_eta_s=row.to_aed_seconds, alerted_at=now)
-
-    def alerted(row: ResponderAssignment, claimed: Assignment) -> None:
-        timeline.append(event(session, incident, event_kind, at=now,
-                              volunteer_id=claimed.volunteer_id, role=row.role,
-                              eta_s=round(row.eta_seconds, 1), aed_id=claimed.equipment_id))
-
-    first = candidates[:count]
-    batch = [assignment(row, volunteer) for row, volunteer in first]
-    if claim_all(session, batch):
-        for (row, _), claimed in zip(first, batch, strict=True):
-            alerted(row, claimed)
-        return batch
-    # Someone was claimed by another incident since the ranking: one at a time.
-    done: list[Assignment] = []
-    for row, volunteer in candidates:
-        if len(done) >= count:
-            break
-        claimed = assignment(row, volunteer)
-        if not claim_all(session, [claimed]):
-            timeline.append(event(session, incident, "skipped_busy", at=now,
-                                  volunteer_id=volunteer.id))
-            continue
-        done.append(claimed)
-        alerted(row, claimed)
-    return done
+            aed_eta_s=row.to_aed_seconds, alerted_at=now) for row, volunteer_id in batch]
+        claimed = {a.volunteer_id for a in claim_all(session, offered)}
+        for (row, volunteer_id), assignment in zip(batch, offered, strict=True):
+            if volunteer_id not in claimed:
+                timeline.append(new_event(incident, "skipped_busy", at=now,
+                                          volunteer_id=volunteer_id))
+                continue
+            alerted.append(assignment)
+            timeline.append(new_event(incident, event_kind, at=now, volunteer_id=volunteer_id,
+                                      role=row.role, eta_s=round(row.eta_seconds, 1),
+                                      aed_id=assignment.equipment_id))
+    return alerted
 
 
 def escalate(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings,
@@ -218,16 +207,26 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
         return
     assignments = assignments_of(session, incident)
     timeout = timedelta(seconds=settings.alert_timeout_s)
+    timeline: list[IncidentEvent] = []
     for a in assignments:
         if a.status == AssignmentStatus.alerted.value and now - a.alerted_at >= timeout:
             a.status = AssignmentStatus.timed_out.value
             a.responded_at = now
-            event(session, incident, "timed_out", at=now, volunteer_id=a.volunteer_id)
+            timeline.append(new_event(incident, "timed_out", at=now,
+                                      volunteer_id=a.volunteer_id))
     active = sum(a.status in ACTIVE_ASSIGNMENT_STATUSES for a in assignments)
     missing = settings.dispatch_alert_count - active
-    if missing <= 0:
-        session.flush()
-        return
+    if missing > 0:
+        _replace(session, networks, live, settings, incident, assignments, missing=missing,
+                 now=now, timeline=timeline)
+    store_events(session, timeline)
+
+
+def _replace(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings,
+             incident: Incident, assignments: list[Assignment], *, missing: int,
+             now: datetime, timeline: list[IncidentEvent]) -> None:
+    """Alert ``missing`` responders not tried before, widening the budget step by step
+    when nobody new is within it."""
     tried = {a.volunteer_id for a in assignments}
     lon, lat = wgs84_lonlat(incident.location)
     budgets = [incident.budget_s, *(b for b in settings.escalation_budgets_s
@@ -240,15 +239,16 @@ def escalate(session: Session, networks: NetworkRegistry, live: LiveState, setti
         if not has_new and budget != budgets[-1]:
             continue
         if budget != incident.budget_s:
-            event(session, incident, "widened", at=now, from_s=incident.budget_s, to_s=budget)
+            timeline.append(new_event(incident, "widened", at=now, from_s=incident.budget_s,
+                                      to_s=budget))
             incident.budget_s = budget
             if not incident.under_covered:
                 incident.under_covered = True
-                event(session, incident, "under_covered", at=now, reason="too few accepted")
+                timeline.append(new_event(incident, "under_covered", at=now,
+                                          reason="too few accepted"))
         _claim_ranked(session, incident, ranked, skip=tried, count=missing, now=now,
-                      event_kind="replacement_alerted", timeline=[])
-        break
-    session.flush()
+                      event_kind="replacement_alerted", timeline=timeline)
+        return
 
 
 def test_alert(session: Session, live: LiveState, volunteer_id: int, *, now: datetime

@@ -7,10 +7,10 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.errors import Conflict, Unprocessable, not_found
 from app.models import Redemption, Region, Reward, ServiceAccount, ServiceEntry, Volunteer
 from app.models.service import HoursSource
@@ -26,10 +26,8 @@ def minutes_served(start: datetime, end: datetime, *, round_to: int, minimum: in
 
 
 def _ensure_account(session: Session, volunteer_id: int) -> None:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    session.execute(insert(ServiceAccount).values(volunteer_id=volunteer_id, earned_minutes=0,
-                                                  balance_minutes=0)
+    session.execute(dialect_insert(session.get_bind().dialect.name, ServiceAccount)
+                    .values(volunteer_id=volunteer_id, earned_minutes=0, balance_minutes=0)
                     .on_conflict_do_nothing(index_elements=["volunteer_id"]))
 
 
