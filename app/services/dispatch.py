@@ -7,9 +7,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Exists, Select, bindparam, exists, select
+from sqlalchemy import Date, Exists, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
@@ -19,6 +20,7 @@ from app.geo.snap import snap_points
 from app.live.state import LiveFix, LiveState
 from app.models import Assignment, Certification, EquipmentPoint, Region, Volunteer
 from app.models.base import UTCDateTime
+from app.models.equipment import EquipmentStatus
 from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES
 from app.models.volunteer import Skill, VolunteerStatus
 from app.networks import NetworkRegistry
@@ -34,7 +36,17 @@ from app.services.walking import (
     locate,
 )
 from app.settings import Settings
-from app.spatial import point_out_lonlat, radius_bbox, within_bbox
+from app.spatial import box_params, in_box, point_out_lonlat, radius_bbox
+
+
+@dataclass(frozen=True)
+class RankedVolunteer:
+    """What the console is shown of a ranked responder (phone masked on the way out)."""
+
+    id: int
+    name: str
+    phone: str
+    region_path: str
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,7 @@ class RankedIncident:
     speed_mps: float
     budget_s: float
     plan: DispatchPlan
-    volunteers: list[Volunteer]
-    region_paths: dict[int, str]
+    volunteers: list[RankedVolunteer]  # one per plan.responders row
     fixes: list[LiveFix]
     aeds: list[int]
 
@@ -84,6 +95,21 @@ def _eligible_query(skills: tuple[str, ...]) -> Select:
         *(certified(skill) for skill in skills))
 
 
+@lru_cache(maxsize=2)
+def _aeds_maybe_usable(dialect: str) -> Select:
+    """AEDs in a box that readiness might call usable. What it refuses on these facts
+    alone (not available; pads or battery expired or of unknown expiry; never verified)
+    is left out here, where it costs nothing; ``assess_equipment`` judges the rest (and
+    would refuse these too)."""
+    today = bindparam("today", type_=Date)
+    return select(*RANKING_COLUMNS).where(
+        EquipmentPoint.kind == "aed",
+        EquipmentPoint.status == EquipmentStatus.available.value,
+        EquipmentPoint.pads_expire_on > today, EquipmentPoint.battery_expires_on > today,
+        EquipmentPoint.last_verified_on.is_not(None),
+        in_box(EquipmentPoint.location, dialect=dialect))
+
+
 def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings: Settings, *,
          location: PointIn, kind: str, budget_s: float | None, limit: int, now: datetime,
          only_volunteers: Collection[int] | None = None) -> RankedIncident:
@@ -114,10 +140,9 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     snapped = snap_points(network, lon, lat, max_snap_m=settings.max_snap_m)
     responders = NetworkPoints.from_snapped(snapped, speed_mps=speed)
 
-    rows = session.execute(select(*RANKING_COLUMNS).where(
-        EquipmentPoint.kind == "aed",
-        within_bbox(EquipmentPoint.location, reach,
-                    dialect=session.get_bind().dialect.name))).all()
+    today = now.astimezone(ZoneInfo(city_region.timezone)).date()
+    rows = session.execute(_aeds_maybe_usable(session.get_bind().dialect.name),
+                           {**box_params(reach), "today": today}).all()
     usable = [r for r in rows if assess_equipment(
         r, timezone=city_region.timezone, at=now).state is Readiness.usable]
     edge, offset, off_street = equipment_positions(session, located.city, usable)
@@ -128,13 +153,16 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
         limit=limit, fetch_aed=kind in settings.aed_fetch_kinds,
         can_fetch=np.array([eligible[f.volunteer_id] for f in fixes], bool),
         incident_extra_seconds=located.snapped.distance_m / speed)
-    volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(
-        Volunteer.id.in_([fixes[r.responder].volunteer_id for r in plan.responders])))}
-    paths = dict(session.execute(select(Region.id, Region.path).where(
-        Region.id.in_({v.region_id for v in volunteers.values()}))).all())
+    volunteers = {v.id: v for v in (RankedVolunteer(*row) for row in session.execute(
+        _RANKED_VOLUNTEERS, {"ids": [fixes[r.responder].volunteer_id for r in plan.responders]}))}
     return RankedIncident(located, speed, budget, plan,
                           [volunteers[fixes[r.responder].volunteer_id] for r in plan.responders],
-                          paths, fixes, [int(r.id) for r in usable])
+                          fixes, [int(r.id) for r in usable])
+
+
+_RANKED_VOLUNTEERS = select(Volunteer.id, Volunteer.name, Volunteer.phone, Region.path).join(
+    Region, Region.id == Volunteer.region_id).where(
+    Volunteer.id.in_(bindparam("ids", expanding=True)))
 
 
 def rank_response(ranked: RankedIncident, principal: Principal, crs: Crs) -> RankResponse:
@@ -143,7 +171,7 @@ def rank_response(ranked: RankedIncident, principal: Principal, crs: Crs) -> Ran
     responders = []
     for row, volunteer in zip(plan.responders, ranked.volunteers, strict=True):
         fix = ranked.fixes[row.responder]
-        visible = region_path_in_scope(ranked.region_paths[volunteer.region_id], principal)
+        visible = region_path_in_scope(volunteer.region_path, principal)
         responders.append(RankedResponder(
             volunteer_id=volunteer.id, name=volunteer.name,
             phone_masked=mask_phone(volunteer.phone), role=row.role,

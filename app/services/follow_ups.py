@@ -17,7 +17,7 @@ from app.schemas.service import AedCheckAnswer, CheckInAnswer, Wellbeing
 from app.security import Principal, volunteer_actor
 from app.services import service_hours
 from app.services.scope import get_scoped, visible
-from app.services.timeline import event
+from app.services.timeline import event, new_event
 from app.settings import Settings
 
 # A volunteer's own drill (``test_alert``) earns nothing: it could be repeated at will.
@@ -27,8 +27,10 @@ AED_TAKEN = "aed_taken"
 
 
 def after_close(session: Session, settings: Settings, incident: Incident,
-                assignments: list[Assignment], *, now: datetime) -> None:
-    """Credit hours to everyone who took part and ask the follow-ups of a real incident."""
+                assignments: list[Assignment], *, now: datetime,
+                timeline: list[IncidentEvent]) -> None:
+    """Credit hours to everyone who took part and ask the follow-ups of a real incident;
+    appends the events, not yet stored, to ``timeline``."""
     served = [a for a in assignments if a.status == AssignmentStatus.released.value
               and a.responded_at is not None]
     for a in served:
@@ -45,27 +47,29 @@ def after_close(session: Session, settings: Settings, incident: Incident,
         if minutes > 0 and service_hours.credit(session, a.volunteer_id, source=source,
                                                 source_id=incident.id, minutes=minutes,
                                                 at=now, note=incident.kind):
-            event(session, incident, "hours_credited", at=now, volunteer_id=a.volunteer_id,
-                  minutes=minutes, source=source.value)
+            timeline.append(new_event(incident, "hours_credited", at=now,
+                                      volunteer_id=a.volunteer_id, minutes=minutes,
+                                      source=source.value))
     if incident.is_test:
         return
     regions = dict(session.execute(select(Volunteer.id, Volunteer.region_id).where(
-        Volunteer.id.in_([a.volunteer_id for a in served]))).all())
+        Volunteer.id.in_([a.volunteer_id for a in served]))).all()) if served else {}
     for a in served:
         session.add(FollowUp(kind=FollowUpKind.responder_checkin.value, incident_id=incident.id,
                              volunteer_id=a.volunteer_id, region_id=regions[a.volunteer_id],
                              asked_at=now))
-        event(session, incident, "check_in_requested", at=now, volunteer_id=a.volunteer_id)
+        timeline.append(new_event(incident, "check_in_requested", at=now,
+                                  volunteer_id=a.volunteer_id))
     # Every AED that left its cabinet, also when its fetcher was stood down later: until
     # its owner checks it, it stays out of dispatch.
-    taken = session.scalars(select(IncidentEvent).where(
+    taken = session.scalars(select(IncidentEvent.data).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == AED_TAKEN))
-    for aed_id in sorted({e.data["aed_id"] for e in taken}):
-        aed = session.get(EquipmentPoint, aed_id)
+    for aed_id in sorted({data["aed_id"] for data in taken}):
+        region_id = session.scalar(select(EquipmentPoint.region_id)
+                                   .where(EquipmentPoint.id == aed_id))
         session.add(FollowUp(kind=FollowUpKind.aed_check.value, incident_id=incident.id,
-                             equipment_id=aed_id, region_id=aed.region_id, asked_at=now))
-        event(session, incident, "aed_check_requested", at=now, aed_id=aed_id)
-    session.flush()
+                             equipment_id=aed_id, region_id=region_id, asked_at=now))
+        timeline.append(new_event(incident, "aed_check_requested", at=now, aed_id=aed_id))
 
 
 def take_aed(session: Session, assignment: Assignment) -> EquipmentPoint | None:

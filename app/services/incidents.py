@@ -10,10 +10,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from app.models import (
     IncidentEvent,
     Region,
 )
+from app.models.base import UTCDateTime
 from app.models.incident import (
     ACTIVE_ASSIGNMENT_STATUSES,
     AssignmentRole,
@@ -47,7 +49,7 @@ from app.services.scope import city_of, get_scoped
 from app.services.timeline import event, new_event, store_events
 from app.services.volunteers import get_self
 from app.settings import Settings
-from app.spatial import lonlat_element, wgs84_lonlat, within_radius
+from app.spatial import in_radius, lonlat_element, radius_params, wgs84_lonlat
 
 DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_WINDOW = timedelta(seconds=120)
@@ -134,15 +136,24 @@ def rank_new_incident(session: Session, networks: NetworkRegistry, live: LiveSta
     return ranked
 
 
+@lru_cache(maxsize=2)
+def _possible_duplicates(dialect: str) -> Select:
+    """Open incidents of a kind near a point since a moment (built once, run per incident)."""
+    return select(Incident.id).where(
+        Incident.kind == bindparam("kind"), Incident.status == IncidentStatus.open.value,
+        Incident.is_test == bindparam("is_test"),
+        Incident.created_at >= bindparam("since", type_=UTCDateTime()),
+        in_radius(Incident.location, dialect=dialect))
+
+
 def open_incident(session: Session, settings: Settings, data: IncidentCreate,
                   ranked: RankedIncident, *, created_by: str, alert_count: int, now: datetime
                   ) -> CreatedIncident:
     """Store the incident, list possible duplicates and alert the best ranked responders."""
-    duplicates = list(session.scalars(select(Incident.id).where(
-        Incident.kind == data.kind, Incident.status == IncidentStatus.open.value,
-        Incident.is_test == data.is_test, Incident.created_at >= now - DUPLICATE_WINDOW,
-        within_radius(Incident.location, ranked.located.lon, ranked.located.lat,
-                      DUPLICATE_RADIUS_M, dialect=session.get_bind().dialect.name))))
+    duplicates = list(session.scalars(
+        _possible_duplicates(session.get_bind().dialect.name),
+        {"kind": data.kind, "is_test": data.is_test, "since": now - DUPLICATE_WINDOW,
+         **radius_params(ranked.located.lon, ranked.located.lat, DUPLICATE_RADIUS_M)}))
     no_aed = data.kind in settings.aed_fetch_kinds and ranked.plan.first_aed_seconds is None
     incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
                                                                 ranked.located.lat),
@@ -431,19 +442,22 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
         raise Conflict(f"the incident is already {incident.status}", field="status",
                        code="invalid_transition")
     assignments = assignments_of(session, incident)
+    timeline: list[IncidentEvent] = []
     for assignment in assignments:
         if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
             final = (AssignmentStatus.cancelled if assignment.status == "alerted"
                      else AssignmentStatus.released)
             assignment.status = final.value
             assignment.released_at = now
-            event(session, incident, final.value, at=now, volunteer_id=assignment.volunteer_id,
-                  reason="incident closed")
+            timeline.append(new_event(incident, final.value, at=now,
+                                      volunteer_id=assignment.volunteer_id,
+                                      reason="incident closed"))
     incident.status = IncidentStatus.closed.value
     incident.outcome = outcome
     incident.closed_at = now
-    event(session, incident, "closed", at=now, outcome=outcome, by=by)
-    after_close(session, settings, incident, assignments, now=now)
+    timeline.append(new_event(incident, "closed", at=now, outcome=outcome, by=by))
+    after_close(session, settings, incident, assignments, now=now, timeline=timeline)
+    store_events(session, timeline)
     return incident
 
 

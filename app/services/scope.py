@@ -38,8 +38,9 @@ def get_scoped(session: Session, model: type[ModelT], object_id: int, principal:
     obj = session.get(model, object_id)
     if obj is None or principal.role is Role.volunteer:
         raise not_found(entity, object_id, field=field)
-    region = session.get(Region, obj.region_id)  # type: ignore[attr-defined]
-    if region is None or not region_path_in_scope(region.path, principal):
+    path = session.scalar(select(Region.path).where(
+        Region.id == obj.region_id))  # type: ignore[attr-defined]
+    if path is None or not region_path_in_scope(path, principal):
         raise not_found(entity, object_id, field=field)
     return obj
 
