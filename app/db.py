@@ -150,7 +150,6 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
             raise
 
 
-
 def dialect_insert(dialect: str, table: Any) -> Any:
     """``INSERT`` for ``table`` in a dialect (``"sqlite"`` or ``"postgresql"``), so that
     ``ON CONFLICT`` clauses (which SQLAlchemy builds per dialect) can be added."""

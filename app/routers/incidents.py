@@ -176,9 +176,10 @@ def close_incident(incident_id: int, data: IncidentClose, writer: Writer,
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
     then."""
     with writer() as tx:  # the caller's token and area were read before, without the lock
-        incident = service.close_incident(tx, settings, incident_id, principal,
-                                          outcome=data.outcome, now=utcnow())
-        return incident_read(tx, incident, crs)
+        closed = service.close_incident(tx, settings, incident_id, principal,
+                                        outcome=data.outcome, now=utcnow())
+    # built after the write lock is free
+    return incident_read_of(closed.incident, closed.assignments, closed.timeline, crs)
 
 
 def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:

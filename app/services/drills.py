@@ -83,4 +83,4 @@ def get_drill(session: Session, principal: Principal, incident_id: int) -> Incid
 def end_drill(session: Session, settings: Settings, principal: Principal, incident_id: int,
               *, outcome: str, now: datetime) -> Incident:
     return close(session, settings, get_drill(session, principal, incident_id),
-                 by=principal.actor, outcome=outcome, now=now)
+                 by=principal.actor, outcome=outcome, now=now).incident

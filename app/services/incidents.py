@@ -429,19 +429,28 @@ def transition(session: Session, assignment_id: int, volunteer_id: int, action: 
 
 
 def close_incident(session: Session, settings: Settings, incident_id: int,
-                   principal: Principal, *, outcome: str, now: datetime) -> Incident:
+                   principal: Principal, *, outcome: str, now: datetime) -> ClosedIncident:
     return close(session, settings, get_incident(session, incident_id, principal),
                  by=principal.subject, outcome=outcome, now=now)
 
 
+@dataclass(frozen=True)
+class ClosedIncident:
+    incident: Incident
+    # The closed incident as it was written, so that the response needs no read after it.
+    assignments: list[Assignment]  # nearest first, as assignments_of orders them
+    timeline: list[IncidentEvent]  # in order, the whole of it
+
+
 def close(session: Session, settings: Settings, incident: Incident, *, by: str, outcome: str,
-          now: datetime) -> Incident:
+          now: datetime) -> ClosedIncident:
     """Record the outcome; responders still alerted are stood down, the others released,
     credited with service hours and asked how they are; fetched AEDs are to be checked."""
     if incident.status != IncidentStatus.open.value:
         raise Conflict(f"the incident is already {incident.status}", field="status",
                        code="invalid_transition")
     assignments = assignments_of(session, incident)
+    earlier = timeline_of(session, incident)
     timeline: list[IncidentEvent] = []
     for assignment in assignments:
         if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
@@ -458,7 +467,7 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
     timeline.append(new_event(incident, "closed", at=now, outcome=outcome, by=by))
     after_close(session, settings, incident, assignments, now=now, timeline=timeline)
     store_events(session, timeline)
-    return incident
+    return ClosedIncident(incident, assignments, earlier + timeline)
 
 
 def fetched_aed(session: Session, assignment: Assignment) -> EquipmentPoint | None:

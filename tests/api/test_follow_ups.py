@@ -72,6 +72,9 @@ def test_close_credits_hours_and_asks_follow_ups(client, session, river):  # noq
 
     closed = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
                          json={"outcome": "rosc"}).json()
+    # the response is built from what the close wrote: it equals a read-back
+    assert closed == client.get(f"/v1/incidents/{incident['id']}", headers=console).json()
+    assert [e["kind"] for e in closed["timeline"]][-1] == "aed_check_requested"
     credited = {e["volunteer_id"]: e["data"]["minutes"] for e in closed["timeline"]
                 if e["kind"] == "hours_credited"}
     assert credited == {direct.id: 30, fetcher.id: 30}       # the minimum; never the silent
