@@ -35,6 +35,7 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_dispatch import street_area_km2, street_layout
 from bench.http_harness import (
     CITY_CODE,
+    TRANSPORT_ERRORS,
+    Answer,
     BenchCity,
+    LoadClient,
     Run,
     build_city,
     measure,
@@ -195,19 +199,19 @@ def main() -> None:
         def refresh() -> None:
             go_on_duty(city, live, ids, vol_lon, vol_lat, report_only=True)
 
-        def rank(client: httpx.AsyncClient, i: int):
+        def rank(client: LoadClient, i: int) -> Awaitable[Answer]:
             return client.post("/v1/dispatch/rank",
                                json={"location": location(points, i), "kind": KIND})
 
-        def create(client: httpx.AsyncClient, i: int):
+        def create(client: LoadClient, i: int) -> Awaitable[Answer]:
             return client.post("/v1/incidents", json={
                 "location": location(points, 2000 + i), "kind": KIND,
                 "address": "[BENCH]"})
 
-        async def close(client: httpx.AsyncClient, i: int, response: httpx.Response) -> None:
+        async def close(client: LoadClient, i: int, response: Answer) -> None:
             if response.status_code == 201:
                 await asyncio.sleep(args.hold)
-                with suppress(httpx.TransportError):  # left open: closed before the next run
+                with suppress(*TRANSPORT_ERRORS):  # left open: closed before the next run
                     await client.post(f"/v1/incidents/{response.json()['incident']['id']}"
                                       "/close", json={"outcome": "false_alarm"})
 

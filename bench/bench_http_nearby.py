@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.http_harness import build_city, measure, parse_rates, serve
+from bench.http_harness import Answer, LoadClient, build_city, measure, parse_rates, serve
 from bench.results_md import machine, update_section
 
 
@@ -38,7 +37,7 @@ def main() -> None:
         city = build_city(Path(tmp), extra_aeds=args.aeds)
         probes = city.probes
 
-        def nearby(client: httpx.AsyncClient, i: int):
+        def nearby(client: LoadClient, i: int) -> Awaitable[Answer]:
             lon, lat = probes[i % len(probes)]
             return client.get("/v1/equipment/nearby",
                               params={"lon": lon, "lat": lat, "minutes": 4})
