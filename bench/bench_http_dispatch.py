@@ -171,6 +171,9 @@ def main() -> None:
                         help="serve from PostgreSQL + PostGIS: a fresh database on this server "
                         "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) "
                         "instead of SQLite + SpatiaLite")
+    parser.add_argument("--worker-threads", type=int, default=None,
+                        help="RESCUE_WORKER_THREADS of the server (default: its default); "
+                        "writes a section of its own")
     parser.add_argument("--escalation-interval", type=float, default=5.0,
                         help="RESCUE_ESCALATION_INTERVAL_S of the server (0: no sweep)")
     args = parser.parse_args()
@@ -194,6 +197,8 @@ def main() -> None:
         env = {**city.env, "RESCUE_REDIS_URL": REDIS_URL,
                "RESCUE_LIVE_FRESH_S": str(fresh_s),
                "RESCUE_ESCALATION_INTERVAL_S": str(args.escalation_interval)}
+        if args.worker_threads is not None:
+            env["RESCUE_WORKER_THREADS"] = str(args.worker_threads)
         headers = {"Authorization": f"Bearer {dispatcher_token(city)}"}
 
         def refresh() -> None:
@@ -284,10 +289,16 @@ def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty
     sweep = (f"escalation sweep on (every {args.escalation_interval:g} s)"
              if args.escalation_interval > 0 else
              "escalation sweep off (RESCUE_ESCALATION_INTERVAL_S=0)")
+    from app.settings import Settings
+
+    threads = args.worker_threads or Settings.model_fields["worker_threads"].default
     database, section, flag = ("SQLite + SpatiaLite", "bench_http_dispatch", "")
     if args.postgres:
         database, section, flag = ("PostgreSQL 15 + PostGIS 3 (same machine)",
                                    "bench_http_dispatch_postgis", " --postgres URL")
+    if args.worker_threads is not None:
+        section += f"_threads{args.worker_threads}"
+        flag += f" --worker-threads {args.worker_threads}"
     markdown = f"""## HTTP ranking and incident creation on {database.split(' (')[0]} \
 (`python bench/bench_http_dispatch.py{flag}`)
 
@@ -301,8 +312,9 @@ street-covered 100 m cells, between bench_dispatch's Tianjin-like 10 and dense 4
 as a whole has ~1,800 on duty), all with a valid CPR certificate and {args.aed_share:.0%}
 also AED-use, fixes set through `app.services.duty` ({on_duty_s:.1f} s for all) and
 refreshed before each run; {freshness}; {sweep}; default dispatch settings (budget 240 s at
-1.8 m/s, 7 alerts per incident, 4 handler threads, admission control). A dispatcher token
-scoped to the city. Open-loop load from a Python asyncio client on the same 2 cores,
+1.8 m/s, 7 alerts per incident, admission control), {threads} handler threads per worker. A
+dispatcher token scoped to the city. Open-loop load from a Python asyncio client (aiohttp)
+on the same 2 cores,
 {args.seconds:g} s per rate, cardiac arrests at random street points; latency counted from
 the scheduled send time. `POST /v1/incidents` answers after the incident, its first
 alerts and their timeline events (what the notifiers read) are committed; each incident is
