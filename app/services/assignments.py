@@ -69,8 +69,7 @@ def claim_all(session: Session, assignments: list[Assignment]) -> list[Assignmen
     # wait for each other in the same order, never in a deadlock (PostgreSQL).
     rows = sorted(({column: getattr(a, column) for column in _CLAIMED} for a in assignments),
                   key=lambda row: row["volunteer_id"])
-    ids = dict(session.execute(_claim_statement(session.get_bind().dialect.name), rows)
-               .tuples().all())
+    ids = dict(session.execute(_claim_statement(session.get_bind().dialect.name), rows).all())
     claimed = [a for a in assignments if a.volunteer_id in ids]
     for a in claimed:
         a.id = ids[a.volunteer_id]
