@@ -7,7 +7,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Date, Exists, Select, bindparam, exists, select
@@ -27,7 +26,7 @@ from app.networks import NetworkRegistry
 from app.schemas.common import PointIn
 from app.schemas.dispatch import RankedAed, RankedResponder, RankResponse
 from app.security import Principal, mask_phone
-from app.services.readiness import Readiness, assess_equipment
+from app.services.readiness import Readiness, assess_equipment, local_date
 from app.services.scope import region_path_in_scope
 from app.services.walking import (
     RANKING_COLUMNS,
@@ -140,7 +139,7 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     snapped = snap_points(network, lon, lat, max_snap_m=settings.max_snap_m)
     responders = NetworkPoints.from_snapped(snapped, speed_mps=speed)
 
-    today = now.astimezone(ZoneInfo(city_region.timezone)).date()
+    today = local_date(now, city_region.timezone)
     rows = session.execute(_aeds_maybe_usable(session.get_bind().dialect.name),
                            {**box_params(reach), "today": today}).all()
     usable = [r for r in rows if assess_equipment(

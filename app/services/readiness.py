@@ -53,6 +53,11 @@ def is_open(expression: str, moment: datetime, timezone: str) -> bool | None:
     return bool(hours.is_open(local))
 
 
+def local_date(at: datetime, timezone: str) -> date:
+    """The date at ``at`` (aware) where the equipment is: expiry dates are local."""
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
 def assess(
     *,
     status: str,
@@ -69,7 +74,7 @@ def assess(
     unverified (e.g. AEDs imported from OpenStreetMap); otherwise it is usable. Equipment
     with a device is also judged by its last telemetry: the faults derived from it, and
     silence past ``telemetry_due_by``."""
-    today = at.astimezone(ZoneInfo(timezone)).date()
+    today = local_date(at, timezone)
     blocking: list[str] = []
     unknown: list[str] = []
     actions: list[str] = []
