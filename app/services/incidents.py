@@ -154,6 +154,7 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
         _possible_duplicates(session.get_bind().dialect.name),
         {"kind": data.kind, "is_test": data.is_test, "since": now - DUPLICATE_WINDOW,
          **radius_params(ranked.located.lon, ranked.located.lat, DUPLICATE_RADIUS_M)}))
+    # Known before the claims, so stored with the row (no UPDATE after it, as a rule).
     no_aed = data.kind in settings.aed_fetch_kinds and ranked.plan.first_aed_seconds is None
     incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
                                                                 ranked.located.lat),
