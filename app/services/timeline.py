@@ -25,28 +25,26 @@ def settled_event_id(session: Session, now: datetime) -> int:
 
 def new_event(incident: Incident, event_kind: str, *, at: datetime,
               volunteer_id: int | None = None, **data: Any) -> IncidentEvent:
-    """An event not yet stored: ``store_events`` stores a batch of them."""
+    """An event not yet stored: ``store_events`` stores a batch of them (``event`` one)."""
     return IncidentEvent(incident_id=incident.id, warning_id=None, kind=event_kind, at=at,
                          volunteer_id=volunteer_id, data=data)
 
 
 def event(session: Session, incident: Incident, event_kind: str, *, at: datetime,
-          volunteer_id: int | None = None, **data: Any) -> IncidentEvent:
-    """Add one event to the session (stored with its next flush)."""
-    added = new_event(incident, event_kind, at=at, volunteer_id=volunteer_id, **data)
-    session.add(added)
-    return added
+          volunteer_id: int | None = None, **data: Any) -> None:
+    """Store one event now, after what the session holds."""
+    store_events(session, [new_event(incident, event_kind, at=at, volunteer_id=volunteer_id,
+                                     **data)])
 
 
 _EVENT_COLUMNS = ("incident_id", "warning_id", "kind", "at", "volunteer_id", "data")
 
 
 def store_events(session: Session, events: list[IncidentEvent]) -> None:
-    """Store events in one statement batch, in order, after what the session holds.
-
-    For the hot path (an incident and its first alerts): the ORM sends one INSERT per
-    event to learn each id, which the timeline's readers do not need here. The events
-    stay out of the session; they describe what was written."""
+    """Store events in one statement batch, in order, after what the session holds: the
+    one way events are written. (The ORM would send one INSERT per event to learn each
+    id, which nobody needs here.) The events stay out of the session; they describe what
+    was written."""
     session.flush()  # anything pending comes first on the timeline
     if events:
         session.execute(insert(IncidentEvent.__table__),
@@ -57,5 +55,6 @@ def store_events(session: Session, events: list[IncidentEvent]) -> None:
 def warning_event(session: Session, warning: RiskWarning, event_kind: str, *, at: datetime,
                   volunteer_id: int, **data: Any) -> None:
     """A risk warning pushed to one volunteer rides the same timeline as alerts."""
-    session.add(IncidentEvent(warning_id=warning.id, kind=event_kind, at=at,
-                              volunteer_id=volunteer_id, data=data))
+    store_events(session, [IncidentEvent(incident_id=None, warning_id=warning.id,
+                                         kind=event_kind, at=at, volunteer_id=volunteer_id,
+                                         data=data)])
