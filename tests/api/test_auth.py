@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from app.security import ConsoleRole, Role, issue_token
+from app.security import ConsoleRole, InvalidToken, Role, issue_token, read_token
 from app.services.auth import create_console_user
 from app.settings import DEFAULT_SECRET_KEY, Environment, Settings
 from tests.conftest import TEST_SECRET, auth
@@ -148,3 +148,21 @@ def test_production_refuses_default_secret():
     with pytest.raises(ValueError, match="RESCUE_SECRET_KEY"):
         Settings(env=Environment.production, secret_key=DEFAULT_SECRET_KEY)
     Settings(env=Environment.production, secret_key="x" * 40)
+
+
+def test_a_token_checked_once_still_expires():
+    """Verified tokens are remembered; their expiry is still judged at every use."""
+    issued = datetime.now(UTC)
+    token = issue_token(secret_key=TEST_SECRET, role=Role.dispatcher, subject="t",
+                        region_id=1, ttl_s=60, now=issued)
+    expiry = int(issued.timestamp()) + 60
+    assert read_token(token, secret_key=TEST_SECRET, now=expiry - 1)["sub"] == "t"
+    with pytest.raises(InvalidToken, match="expired"):
+        read_token(token, secret_key=TEST_SECRET, now=expiry)
+    # remembered per secret: another key does not inherit the verdict
+    with pytest.raises(InvalidToken):
+        read_token(token, secret_key="another-secret-of-sufficient-length-000000",
+                   now=expiry - 1)
+    # the claims handed out are a copy: changing them changes nothing remembered
+    read_token(token, secret_key=TEST_SECRET, now=expiry - 1)["role"] = "city_admin"
+    assert read_token(token, secret_key=TEST_SECRET, now=expiry - 1)["role"] == "dispatcher"
