@@ -47,10 +47,14 @@ from app.routers import (
 from app.services.wechat_notify import AccessToken
 from app.settings import Settings
 
+# Matching tries routers in this order, each of its routes in turn: the calls of an
+# emergency first (matching the last router cost ~0.2 ms a request). A path with a fixed
+# segment comes before a pattern that would also match it (stream before incidents); a test
+# checks that no operation is hidden behind an earlier one.
 ROUTERS: tuple[APIRouter, ...] = (
-    health.router, auth.router, regions.router, teams.router, volunteers.router,
-    certifications.router, equipment.router, imports.router, walking.router, coverage.router,
-    stream.router, live.router, dispatch.router, incidents.router, webhooks.router,
+    health.router, stream.router, dispatch.router, incidents.router, live.router,
+    auth.router, regions.router, teams.router, volunteers.router, certifications.router,
+    equipment.router, imports.router, walking.router, coverage.router, webhooks.router,
     service.router, drills.router, devices.router, inventory.router, hazards.router,
     warnings.router, training.router,
 )
