@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db import transaction
@@ -56,9 +56,10 @@ def get_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_writer(request: Request) -> Callable[[], AbstractContextManager[Session]]:
+async def get_writer(request: Request) -> Callable[[], AbstractContextManager[Session]]:
     """For a ``read_only`` route that writes at its end: a write transaction of its own,
-    committed when its ``with`` block ends, so the write lock is held only that long."""
+    committed when its ``with`` block ends, so the write lock is held only that long.
+    (Async: it does no I/O, and a sync dependency costs a trip through the thread pool.)"""
     return partial(transaction, request.app.state.sessionmaker)
 
 
@@ -79,6 +80,7 @@ async def get_live_state(request: Request) -> LiveState:
 Live = Annotated[LiveState, Depends(get_live_state)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
+_REGION_PATH = select(Region.path).where(Region.id == bindparam("region_id"))
 _bearer = HTTPBearer(auto_error=False, description="A token from /v1/auth/* or the CLI.")
 
 
@@ -98,7 +100,7 @@ def get_principal(
     region_id = claims.get("region_id")
     region_path = None
     if region_id is not None:
-        region_path = session.scalar(select(Region.path).where(Region.id == region_id))
+        region_path = session.scalar(_REGION_PATH, {"region_id": region_id})
         if region_path is None:
             raise Unauthorized("The token's region no longer exists")
     volunteer_id = claims.get("volunteer_id")
@@ -154,7 +156,7 @@ class PageParams:
     offset: int
 
 
-def get_page_params(
+async def get_page_params(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the configured maximum).",
                                 examples=[50])] = 50,
@@ -193,7 +195,7 @@ def lonlat_text(text: str, field: str) -> tuple[float, float]:
     return lon, lat
 
 
-def get_spatial_filter(
+async def get_spatial_filter(
     crs: ResponseCrs = Crs.wgs84,
     bbox: Annotated[str | None, Query(
         description="Only objects inside `min_lon,min_lat,max_lon,max_lat` (in `crs`).",

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, defer
 
 from app.errors import Unprocessable
 from app.geo.crs import to_wgs84
@@ -42,6 +42,12 @@ class Located:
     lat: float
 
 
+# The city's settings without its outline (a polygon loaded and parsed for nothing: a
+# caller that wants it gets it loaded on first use).
+_CITY_REGION = select(Region).where(Region.code == bindparam("code")).options(
+    defer(Region.boundary))
+
+
 def locate(session: Session, networks: NetworkRegistry, point: PointIn, *, field: str,
            max_snap_m: float) -> Located:
     lon, lat = to_wgs84(point.lon, point.lat, point.crs)
@@ -49,7 +55,7 @@ def locate(session: Session, networks: NetworkRegistry, point: PointIn, *, field
     if city is None:
         raise Unprocessable("the point is outside every city this service covers",
                             field=field, code="outside_service_area")
-    region = session.scalar(select(Region).where(Region.code == city.city_code))
+    region = session.scalar(_CITY_REGION, {"code": city.city_code})
     if region is None:
         raise Unprocessable(f"city {city.city_code} has a network but no region record",
                             field=field, code="outside_service_area")
