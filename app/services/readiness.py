@@ -44,13 +44,20 @@ _parsed = lru_cache(maxsize=4096)(OpeningHours)
 def is_open(expression: str, moment: datetime, timezone: str) -> bool | None:
     """Open at ``moment`` (aware) in local time of ``timezone``; None when it cannot be told."""
     local = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    return _open_in_minute(expression, local.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=16384)
+def _open_in_minute(expression: str, minute: datetime) -> bool | None:
+    """Opening hours change on whole minutes (the syntax has no seconds), so one verdict
+    holds for the minute: every ranking in it judges the same AEDs again."""
     try:
         hours = _parsed(expression)
     except ParserError:
         return None
-    if hours.is_unknown(local):
+    if hours.is_unknown(minute):
         return None
-    return bool(hours.is_open(local))
+    return bool(hours.is_open(minute))
 
 
 def local_date(at: datetime, timezone: str) -> date:
