@@ -7,14 +7,15 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 # pyproj must be loaded before mod_spatialite: both bring a PROJ library, and if SpatiaLite's
 # is resolved first, importing pyproj later corrupts the heap (double free at exit).
 import pyproj  # noqa: F401
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,7 +50,7 @@ def make_engine(database_url: str, *, spatialite_library: str = "mod_spatialite"
         else {}
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S,
                                               "check_same_thread": False}, **pool)
-    _write_gates[engine] = threading.Lock()
+    _write_groups[engine] = WriteGroup(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,7 +82,7 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
     SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so under
     a steady stream of short writes a waiter oversleeps many times over and a 5 ms write
     can wait a second (seen in an instrumented run at 50 incidents/s, two workers). Only one
-    thread per process gets here at a time (the write gate), so the polling is cheap."""
+    thread per process gets here at a time (its write group's turn), so the polling is cheap."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     pause = 0.0001
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
@@ -99,26 +100,135 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
 
 
-# Per SQLite engine: the writers of this process wait here, in turn, for the database's
-# single write lock, instead of all polling it (the lock is per file, the gate per process).
-# A plain lock, not an RLock: a request's session is opened and closed in different threads.
-_write_gates: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+class WriteGroup:
+    """Group commit for the writers of one process on one SQLite database.
+
+    SQLite has a single write lock per file, and every commit waits for the disk (fsync,
+    synchronous=FULL: an acknowledged incident is never lost). Under load, writers queue
+    for the lock, and each held it for its own BEGIN, its statements and its own fsync.
+    Here the writers of this process take turns on one shared transaction instead: each
+    unit of work runs in a savepoint of it (a failing one is rolled back alone), and the
+    transaction is committed when no other writer of this process is waiting for its turn,
+    or when the group is full or old. Every writer returns only after the commit that
+    holds its work, so an acknowledged write is still on disk; the queue that built up
+    behind one lock pays one BEGIN and one fsync.
+    """
+
+    MAX_WRITERS = 16  # a busy process hands the lock to the other processes this often
+    MAX_OPEN_S = 0.010
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._turn = threading.Lock()  # one unit of work at a time (the old write gate)
+        self._state = threading.Lock()  # guards the fields below
+        self._waiting = 0
+        self._connection: Connection | None = None
+        self._batch: _Batch | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Writers of this process waiting for their turn."""
+        return self._waiting
+
+    @contextmanager
+    def unit(self, factory: sessionmaker[Session]) -> Iterator[Session]:
+        """A session whose work is committed with the group's; rolled back alone if the
+        block raises. Entered and left in different threads is fine (a request's session
+        is opened and closed in different thread-pool calls)."""
+        with self._state:
+            self._waiting += 1
+        acquired = self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_S)
+        with self._state:
+            self._waiting -= 1
+        if not acquired:
+            raise sqlite3.OperationalError(
+                "database is locked (waited for this process's writers)")
+        try:
+            batch = self._open()
+            session = factory(bind=self._connection,
+                              join_transaction_mode="create_savepoint")
+        except BaseException:
+            self._turn.release()
+            raise
+        failure: BaseException | None = None
+        try:
+            try:
+                yield session
+                session.commit()  # releases the savepoint; the group commits later
+            except BaseException as exc:
+                failure = exc
+                session.rollback()
+            finally:
+                session.close()
+            batch.writers += 1
+            with self._state:
+                close_now = (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
+                             or time.monotonic() - batch.opened > self.MAX_OPEN_S)
+            if close_now:
+                self._commit()
+        finally:
+            self._turn.release()
+        self._wait_for(batch)
+        if failure is not None:
+            raise failure
+        if batch.error is not None:
+            raise batch.error
+
+    def _open(self) -> _Batch:
+        # A group past its age is committed before the next unit joins it: the writers in
+        # it wait for no unit that started after the limit (a long one, e.g. an import,
+        # would hold them as long as it runs).
+        if self._batch is not None and time.monotonic() - self._batch.opened > self.MAX_OPEN_S:
+            self._commit()
+        if self._connection is None:
+            connection = writer_bind(self._engine).connect()
+            try:
+                connection.begin()  # BEGIN IMMEDIATE: waits for other processes' writers
+            except BaseException:
+                connection.close()
+                raise
+            self._connection, self._batch = connection, _Batch(opened=time.monotonic())
+        assert self._batch is not None
+        return self._batch
+
+    def _commit(self) -> None:
+        """With the turn held: commit the open group and wake its writers."""
+        connection, batch = self._connection, self._batch
+        if connection is None or batch is None:
+            return
+        self._connection = self._batch = None
+        try:
+            connection.commit()
+        except BaseException as exc:
+            batch.error = exc
+            connection.rollback()
+        finally:
+            connection.close()
+            batch.committed.set()
+
+    def _wait_for(self, batch: _Batch) -> None:
+        # The writer counted as waiting may have given up (its wait for the turn timed
+        # out): then nobody would commit this group. A writer that finds the turn free and
+        # its group still open commits it itself.
+        while not batch.committed.wait(0.05):
+            if self._turn.acquire(blocking=False):
+                try:
+                    if self._batch is batch:
+                        self._commit()
+                finally:
+                    self._turn.release()
 
 
-@contextmanager
-def write_gate(engine: Engine) -> Iterator[None]:
-    """Held while a transaction that writes is open on a SQLite engine. Waits at most as
-    long as SQLite would for its lock, and fails the same way."""
-    gate = _write_gates.get(engine)
-    if gate is None:
-        yield
-        return
-    if not gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
-        raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
-    try:
-        yield
-    finally:
-        gate.release()
+@dataclass
+class _Batch:
+    opened: float
+    writers: int = 0
+    committed: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+# Per SQLite engine: the group its writers in this process share.
+_write_groups: weakref.WeakKeyDictionary[Engine, WriteGroup] = weakref.WeakKeyDictionary()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -136,12 +246,23 @@ def writer_bind(engine: Engine) -> Engine:
     return engine
 
 
+def write_group(engine: Engine) -> WriteGroup | None:
+    """The write group of a SQLite engine in this process; None on PostgreSQL, whose
+    writers do not share one lock."""
+    return _write_groups.get(engine)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
-    """One unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
+    """One unit of work: committed on success, rolled back on error. On SQLite, units that
+    write join their process's write group (``WriteGroup``)."""
     engine = factory.kw["bind"]
-    with write_gate(engine) if write else nullcontext(), \
-            factory(bind=writer_bind(engine) if write else engine) as session:
+    group = write_group(engine) if write else None
+    if group is not None:
+        with group.unit(factory) as session:
+            yield session
+        return
+    with factory(bind=writer_bind(engine) if write else engine) as session:
         try:
             yield session
             session.commit()
