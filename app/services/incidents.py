@@ -466,7 +466,8 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
     incident.outcome = outcome
     incident.closed_at = now
     timeline.append(new_event(incident, "closed", at=now, outcome=outcome, by=by))
-    after_close(session, settings, incident, assignments, now=now, timeline=timeline)
+    after_close(session, settings, incident, assignments, now=now, earlier=earlier,
+                timeline=timeline)
     store_events(session, timeline)
     return ClosedIncident(incident, assignments, earlier + timeline)
 

@@ -3,9 +3,10 @@ a volunteer only itself. Out-of-scope objects answer 404, exactly like missing o
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, not_found
@@ -35,14 +36,19 @@ def get_scoped(session: Session, model: type[ModelT], object_id: int, principal:
                *, entity: str, field: str = "id") -> ModelT:
     """Load an object owned by a region (``model.region_id``), or 404 if unknown or out of
     scope. Volunteers never reach this: their routes address ``me``."""
-    obj = session.get(model, object_id)
-    if obj is None or principal.role is Role.volunteer:
+    if principal.role is Role.volunteer:
         raise not_found(entity, object_id, field=field)
-    path = session.scalar(select(Region.path).where(
-        Region.id == obj.region_id))  # type: ignore[attr-defined]
-    if path is None or not region_path_in_scope(path, principal):
+    found = session.execute(_with_region_path(model), {"id": object_id}).first()
+    if found is None or not region_path_in_scope(found.path, principal):
         raise not_found(entity, object_id, field=field)
-    return obj
+    return found[0]
+
+
+@lru_cache(maxsize=64)
+def _with_region_path(model: type[Any]) -> Select:
+    """An object by id with the path of the region that owns it, in one query."""
+    return select(model, Region.path).join(Region, Region.id == model.region_id).where(
+        model.id == bindparam("id"))
 
 
 def city_of(session: Session, region: Region) -> Region:
