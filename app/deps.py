@@ -66,6 +66,16 @@ async def get_writer(request: Request) -> Callable[[], AbstractContextManager[Se
 Writer = Annotated[Callable[[], AbstractContextManager[Session]], Depends(get_writer)]
 
 
+async def get_fresh_reader(request: Request) -> Callable[[], AbstractContextManager[Session]]:
+    """A read transaction of its own, to read what the route's writer just committed (the
+    request's session keeps the snapshot of its first read)."""
+    return partial(transaction, request.app.state.sessionmaker, write=False)
+
+
+FreshReader = Annotated[Callable[[], AbstractContextManager[Session]],
+                        Depends(get_fresh_reader)]
+
+
 async def get_networks(request: Request) -> NetworkRegistry:
     return request.app.state.networks
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.deps import (
     DbSession,
     DispatcherDep,
+    FreshReader,
     Live,
     Networks,
     PageDep,
@@ -168,7 +169,7 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
 @router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",
              response_model=IncidentRead, responses=problem_responses(NotFound, Conflict))
 @read_only
-def close_incident(incident_id: int, data: IncidentClose, writer: Writer,
+def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader: FreshReader,
                    principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
                    ) -> IncidentRead:
     """Record the outcome. Responders still alerted are stood down; the others are released,
@@ -178,8 +179,9 @@ def close_incident(incident_id: int, data: IncidentClose, writer: Writer,
     with writer() as tx:  # the caller's token and area were read before, without the lock
         closed = service.close_incident(tx, settings, incident_id, principal,
                                         outcome=data.outcome, now=utcnow())
-    # built after the write lock is free
-    return incident_read_of(closed.incident, closed.assignments, closed.timeline, crs)
+    with reader() as session:  # after the write lock is free
+        timeline = service.timeline_of(session, closed.incident)
+    return incident_read_of(closed.incident, closed.assignments, timeline, crs)
 
 
 def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:

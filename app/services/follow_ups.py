@@ -28,10 +28,9 @@ AED_TAKEN = "aed_taken"
 
 def after_close(session: Session, settings: Settings, incident: Incident,
                 assignments: list[Assignment], *, now: datetime,
-                earlier: list[IncidentEvent], timeline: list[IncidentEvent]) -> None:
-    """Credit hours to everyone who took part and ask the follow-ups of a real incident
-    whose stored timeline is ``earlier``; appends the events, not yet stored, to
-    ``timeline``."""
+                timeline: list[IncidentEvent]) -> None:
+    """Credit hours to everyone who took part and ask the follow-ups of a real incident;
+    appends the events, not yet stored, to ``timeline``."""
     served = [a for a in assignments if a.status == AssignmentStatus.released.value
               and a.responded_at is not None]
     for a in served:
@@ -63,8 +62,9 @@ def after_close(session: Session, settings: Settings, incident: Incident,
                                   volunteer_id=a.volunteer_id))
     # Every AED that left its cabinet, also when its fetcher was stood down later: until
     # its owner checks it, it stays out of dispatch.
-    taken = {e.data["aed_id"] for e in earlier if e.kind == AED_TAKEN}
-    for aed_id in sorted(taken):
+    taken = session.scalars(select(IncidentEvent.data).where(
+        IncidentEvent.incident_id == incident.id, IncidentEvent.kind == AED_TAKEN))
+    for aed_id in sorted({data["aed_id"] for data in taken}):
         region_id = session.scalar(select(EquipmentPoint.region_id)
                                    .where(EquipmentPoint.id == aed_id))
         session.add(FollowUp(kind=FollowUpKind.aed_check.value, incident_id=incident.id,
