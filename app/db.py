@@ -131,10 +131,13 @@ class WriteGroup:
         return self._waiting
 
     @contextmanager
-    def unit(self, factory: sessionmaker[Session]) -> Iterator[Session]:
+    def unit(self, factory: sessionmaker[Session], *, join: bool) -> Iterator[Session]:
         """A session whose work is committed with the group's; rolled back alone if the
-        block raises. Entered and left in different threads is fine (a request's session
-        is opened and closed in different thread-pool calls)."""
+        block raises. With ``join=False`` an open group is committed first: a unit that may
+        run long (a whole request, an HTTP call inside) must not hold finished writers
+        waiting for its end; later units may still join its group. Entered and left in
+        different threads is fine (a request's session is opened and closed in different
+        thread-pool calls)."""
         with self._state:
             self._waiting += 1
         acquired = self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_S)
@@ -144,6 +147,8 @@ class WriteGroup:
             raise sqlite3.OperationalError(
                 "database is locked (waited for this process's writers)")
         try:
+            if not join:
+                self._commit()
             batch = self._open()
             session = factory(bind=self._connection,
                               join_transaction_mode="create_savepoint")
@@ -157,22 +162,30 @@ class WriteGroup:
                 session.commit()  # releases the savepoint; the group commits later
             except BaseException as exc:
                 failure = exc
-                session.rollback()
+                try:
+                    session.rollback()
+                except BaseException:
+                    # Some errors (disk full, I/O) make SQLite roll back the whole
+                    # transaction, the other writers' work with it: no savepoint is left.
+                    batch.lost = True
             finally:
                 session.close()
             batch.writers += 1
             with self._state:
                 close_now = (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
-                             or time.monotonic() - batch.opened > self.MAX_OPEN_S)
+                             or time.monotonic() - batch.opened > self.MAX_OPEN_S
+                             or batch.lost)
             if close_now:
                 self._commit()
         finally:
             self._turn.release()
         self._wait_for(batch)
+        if batch.error is not None:  # this writer's work, if any, is not on disk
+            raise sqlite3.OperationalError(
+                f"the shared transaction of this process's writers failed: {batch.error}"
+            ) from (failure or batch.error)
         if failure is not None:
             raise failure
-        if batch.error is not None:
-            raise batch.error
 
     def _open(self) -> _Batch:
         # A group past its age is committed before the next unit joins it: the writers in
@@ -198,6 +211,9 @@ class WriteGroup:
             return
         self._connection = self._batch = None
         try:
+            if batch.lost or not connection.connection.driver_connection.in_transaction:
+                # Rolled back under us: committing would report nothing and save nothing.
+                raise sqlite3.OperationalError("SQLite rolled back the whole transaction")
             connection.commit()
         except BaseException as exc:
             batch.error = exc
@@ -210,7 +226,11 @@ class WriteGroup:
         # The writer counted as waiting may have given up (its wait for the turn timed
         # out): then nobody would commit this group. A writer that finds the turn free and
         # its group still open commits it itself.
+        deadline = time.monotonic() + 2 * SQLITE_BUSY_TIMEOUT_S
         while not batch.committed.wait(0.05):
+            if time.monotonic() > deadline:  # a unit holds the turn and never ends
+                raise sqlite3.OperationalError(
+                    "database is locked (this write is not committed yet, and may be later)")
             if self._turn.acquire(blocking=False):
                 try:
                     if self._batch is batch:
@@ -223,6 +243,7 @@ class WriteGroup:
 class _Batch:
     opened: float
     writers: int = 0
+    lost: bool = False  # SQLite rolled the whole transaction back
     committed: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -253,13 +274,15 @@ def write_group(engine: Engine) -> WriteGroup | None:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, write: bool = True, join: bool = False
+                ) -> Iterator[Session]:
     """One unit of work: committed on success, rolled back on error. On SQLite, units that
-    write join their process's write group (``WriteGroup``)."""
+    write go through their process's write group (``WriteGroup``); ``join=True`` for a
+    short unit that may share the commit of the writers before it."""
     engine = factory.kw["bind"]
     group = write_group(engine) if write else None
     if group is not None:
-        with group.unit(factory) as session:
+        with group.unit(factory, join=join) as session:
             yield session
         return
     with factory(bind=writer_bind(engine) if write else engine) as session:

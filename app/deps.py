@@ -57,10 +57,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_writer(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """For a ``read_only`` route that writes at its end: a write transaction of its own,
-    committed when its ``with`` block ends, so the write lock is held only that long.
-    (Async: it does no I/O, and a sync dependency costs a trip through the thread pool.)"""
-    return partial(transaction, request.app.state.sessionmaker)
+    """For a ``read_only`` route that writes at its end: a short write transaction of its
+    own, committed when its ``with`` block ends, so the write lock is held only that long.
+    Short, so it may share the commit of the writers before it (``join``): no network
+    call inside. (Async: it does no I/O, and a sync dependency costs a thread-pool trip.)"""
+    return partial(transaction, request.app.state.sessionmaker, join=True)
 
 
 Writer = Annotated[Callable[[], AbstractContextManager[Session]], Depends(get_writer)]

@@ -4,6 +4,7 @@ writer waits for another process's transaction instead of failing."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -74,51 +75,124 @@ def test_the_gate_opens_from_another_thread(tmp_path):
         stay.set()
 
 
+def _wait_until(condition, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def _queue_behind_first(factory, writers: dict[str, object], *, join: bool = True):
+    """Start a joining writer "first" that holds its turn until released, then queue the
+    ``writers`` (name -> body) behind it; returns (release, threads, outcomes)."""
+    first_in, release = threading.Event(), threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def run(name: str, body, joins: bool) -> None:
+        try:
+            with transaction(factory, join=joins) as session:
+                body(session)
+            outcomes[name] = "ok"
+        except Exception as exc:  # reported to the test
+            outcomes[name] = f"{type(exc).__name__}: {exc}"
+
+    def first_body(session) -> None:
+        _write_cursor(session, "first")
+        first_in.set()
+        release.wait(10)
+
+    threads = [threading.Thread(target=run, args=("first", first_body, True))]
+    threads[0].start()
+    assert first_in.wait(10)
+    group = write_group(factory.kw["bind"])
+    for name, body in writers.items():
+        threads.append(threading.Thread(target=run, args=(name, body, join)))
+        threads[-1].start()
+        _wait_until(lambda n=len(threads) - 1: group.waiting == n)  # queued in this order
+    return release, threads, outcomes
+
+
+def _stored(reader) -> list[str]:
+    with transaction(reader, write=False) as session:
+        return session.execute(text("SELECT name FROM delivery_cursor ORDER BY name")
+                                ).scalars().all()
+
+
 def test_queued_writers_share_one_commit_and_fail_alone(tmp_path):
-    """Writers queued behind one another in a process join one transaction (one BEGIN, one
-    fsync), each in a savepoint: one that fails is rolled back alone, and each returns
-    only once its work is committed (another "process" sees it)."""
+    """Short writers queued behind one another in a process join one transaction (one
+    BEGIN, one fsync), each in a savepoint: one that fails is rolled back alone, and each
+    returns only once its work is committed (another "process" sees it)."""
     factory, reader = _factories(tmp_path, 2)
     commits = []
     event.listen(factory.kw["bind"], "commit", lambda connection: commits.append(1))
-    first_in, release_first = threading.Event(), threading.Event()
-    seen_after_return: dict[str, bool] = {}
-    errors: list[str] = []
+    seen: dict[str, bool] = {}
 
-    def write(name: str) -> None:
-        try:
-            with transaction(factory) as session:
-                _write_cursor(session, name)
-                if name == "first":
-                    first_in.set()
-                    release_first.wait(10)
-                if name == "fails":
-                    raise ValueError("this one fails")
-        except ValueError as exc:
-            errors.append(str(exc))
-            return
+    def writes(name: str):
+        def body(session) -> None:
+            _write_cursor(session, name)
+            if name == "fails":
+                raise ValueError("this one fails")
+        return body
+
+    names = [f"w{n}" for n in range(6)] + ["fails"]
+    release, threads, outcomes = _queue_behind_first(factory, {n: writes(n) for n in names})
+    release.set()
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+    for name in ["first", *names[:-1]]:
         with transaction(reader, write=False) as session:
-            seen_after_return[name] = session.execute(text(
+            seen[name] = session.execute(text(
                 "SELECT count(*) FROM delivery_cursor WHERE name = :n"), {"n": name}).scalar() == 1
 
-    first = threading.Thread(target=write, args=("first",))
-    first.start()
-    assert first_in.wait(10)
-    names = [f"w{n}" for n in range(6)] + ["fails"]
-    queued = [threading.Thread(target=write, args=(name,)) for name in names]
-    for thread in queued:
-        thread.start()
-    group = write_group(factory.kw["bind"])
-    while group.waiting < len(names):  # all queued behind the first
-        threading.Event().wait(0.01)
-    release_first.set()
-    for thread in [first, *queued]:
-        thread.join(10)
-
-    assert errors == ["this one fails"]
-    assert seen_after_return == {name: True for name in ["first", *names] if name != "fails"}
-    with transaction(reader, write=False) as session:
-        stored = session.execute(text("SELECT name FROM delivery_cursor ORDER BY name")
-                                 ).scalars().all()
-    assert stored == sorted(["first", *names[:-1]])
+    assert outcomes == {"fails": "ValueError: this one fails",
+                        **dict.fromkeys(["first", *names[:-1]], "ok")}
+    assert all(seen.values())
+    assert _stored(reader) == sorted(["first", *names[:-1]])
     assert len(commits) < len(names)  # one per writer without the grouping
+
+
+def test_a_long_unit_does_not_hold_finished_writers(tmp_path):
+    """A unit that may run long (join=False: a whole request) commits the open group
+    before it starts, so the writers in it answer without waiting for its end."""
+    factory, reader = _factories(tmp_path, 2)
+    long_runs, long_may_end = threading.Event(), threading.Event()
+
+    def long_body(session) -> None:
+        _write_cursor(session, "long")
+        long_runs.set()
+        long_may_end.wait(10)
+
+    release, threads, outcomes = _queue_behind_first(factory, {"long": long_body},
+                                                     join=False)
+    release.set()
+    assert long_runs.wait(10)
+    threads[0].join(10)  # "first" answered while the long unit still runs
+    assert outcomes == {"first": "ok"} and _stored(reader) == ["first"]
+    long_may_end.set()
+    threads[1].join(10)
+    assert outcomes["long"] == "ok" and _stored(reader) == ["first", "long"]
+
+
+def test_a_writer_never_reports_work_sqlite_rolled_back(tmp_path):
+    """Some errors make SQLite roll back the whole transaction (here INSERT OR ROLLBACK;
+    disk full or I/O errors do it too): the writers before the failing one in the group
+    lose their work, and must say so instead of answering success."""
+    factory, reader = _factories(tmp_path, 2)
+    with transaction(factory) as session:
+        _write_cursor(session, "taken")
+
+    def rolls_back(session) -> None:
+        session.execute(text("INSERT OR ROLLBACK INTO delivery_cursor (name, last_event_id) "
+                             "VALUES ('taken', 1)"))
+
+    release, threads, outcomes = _queue_behind_first(factory, {"rolls_back": rolls_back})
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes["first"].startswith("OperationalError")
+    assert outcomes["rolls_back"] != "ok"
+    assert _stored(reader) == ["taken"]
+    with transaction(factory) as session:  # the next writer starts afresh
+        _write_cursor(session, "after")
+    assert _stored(reader) == ["after", "taken"]
