@@ -81,8 +81,9 @@ def test_signed_telemetry_and_its_refusals(client, session, river):  # noqa: F81
     again = device.send({"battery_pct": 90}, message_id="m-replay")
     assert again.status_code == 409 and again.json()["code"] == "replayed"
     assert again.json()["errors"][0]["field"] == "X-Device-Message-Id"
-    # re-dated: more than five minutes off, either way
-    for skew in (-301, 301):
+    # re-dated: more than five minutes off, either way (by 10 s: a whole-second timestamp
+    # and the request's own time made +301 s arrive as 299.x s now and then)
+    for skew in (-310, 310):
         stale = device.send({"battery_pct": 90}, timestamp=int(time.time()) + skew)
         assert stale.status_code == 401 and stale.json()["code"] == "stale_timestamp"
     assert device.send({"battery_pct": 90}, message_id="bad id!").json()["code"] == (
