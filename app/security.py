@@ -111,8 +111,8 @@ def read_token(token: str, *, secret_key: str, now: float | None = None) -> dict
 @lru_cache(maxsize=4096)
 def _verified_claims(token: str, secret_key: str) -> Mapping[str, object]:
     """Signature, audience, required claims and role of a token, checked once per token:
-    a client sends the same token with every request, and checking it cost more than the
-    rest of authorising the request. Only tokens that pass are kept; ``read_token`` checks
+    a client sends the same token with every request, and PyJWT's checks showed in every
+    request's profile. Only tokens that pass are kept; ``read_token`` checks
     the expiry at every use."""
     try:
         claims = jwt.decode(token, secret_key, algorithms=[TOKEN_ALGORITHM],

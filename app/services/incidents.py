@@ -439,7 +439,7 @@ def close_incident(session: Session, settings: Settings, incident_id: int,
 class ClosedIncident:
     incident: Incident
     # As they were written, nearest first (as assignments_of orders them). The timeline is
-    # read after the write lock is free: a close holds the lock a third shorter without it.
+    # read after the write lock is free, where a close no longer holds the lock for it.
     assignments: list[Assignment]
 
 
