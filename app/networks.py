@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from threading import Lock
+from threading import Lock, local
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,23 @@ class CityNetwork:
     network: WalkingNetwork
     directory: Path
     meta: dict[str, Any]
-    hull: shapely.Geometry = field(repr=False)
+    hull_wkb: bytes = field(repr=False)
+    _per_thread: local = field(default_factory=local, init=False, repr=False)
+
+    @property
+    def hull(self) -> shapely.Geometry:
+        """The network's convex hull with a margin (lon/lat), prepared, one per thread.
+
+        A GEOS geometry keeps state that its queries build lazily (a prepared polygon's
+        point index), and two threads building it at once corrupt the heap (aborts when
+        the first requests of a fresh process arrived together; libgeos/geos#825). So no
+        geometry is shared between request threads: each thread gets its own copy."""
+        hull = getattr(self._per_thread, "hull", None)
+        if hull is None:
+            hull = shapely.from_wkb(self.hull_wkb)
+            shapely.prepare(hull)
+            self._per_thread.hull = hull
+        return hull
 
     def contains(self, lon: float, lat: float) -> bool:
         return bool(shapely.contains_xy(self.hull, lon, lat))
@@ -96,10 +112,8 @@ def _remove_old_versions(city_dir: Path, *, keep: set[str]) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def _hull(network: WalkingNetwork) -> shapely.Geometry:
-    hull = network.convex_hull().buffer(HULL_MARGIN_DEG)
-    shapely.prepare(hull)
-    return hull
+def _hull_wkb(network: WalkingNetwork) -> bytes:
+    return shapely.to_wkb(network.convex_hull().buffer(HULL_MARGIN_DEG))
 
 
 class NetworkRegistry:
@@ -148,7 +162,7 @@ class NetworkRegistry:
                     complete = False
                     continue
                 networks[code] = CityNetwork(code, meta["version"], network, directory, meta,
-                                             _hull(network))
+                                             _hull_wkb(network))
             self._networks = networks
             self._seen = signature if complete else None
 

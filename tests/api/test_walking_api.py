@@ -3,6 +3,8 @@ and the import that builds a city's network from a real OpenStreetMap extract.""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import shapely
 from shapely.geometry import shape
@@ -197,6 +199,34 @@ def test_volunteer_anchors_follow_a_new_network(session, settings, river_city):
     resnap_city(session, registry.get("river"))
     session.commit()
     assert session.get(Volunteer, volunteer.id).snap_version != old_version
+
+
+def test_request_threads_never_share_a_city_hull(river_city):
+    """GEOS builds a prepared polygon's point index on its first queries, and two threads
+    doing so at once corrupt the heap (the process aborted when the first requests of a
+    fresh service arrived together). Each thread queries a copy of its own."""
+    _, registry = river_city
+    city = registry.get("river")
+    inside, outside = _at(0, 25), _at(0, 2_000)
+    seen: list = []
+    barrier = threading.Barrier(4)
+
+    def look_up() -> None:
+        barrier.wait()
+        hull = city.hull
+        assert city.hull is hull  # built once per thread
+        assert city.contains(*inside) and not city.contains(*outside)
+        seen.append(hull)
+
+    threads = [threading.Thread(target=look_up) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen.append(city.hull)
+    assert len(seen) == 5 and len({id(h) for h in seen}) == 5
+    assert all(shapely.equals(seen[0], h) for h in seen)
+    assert registry.containing(*inside) is city
 
 
 @pytest.mark.usefixtures("river_city")
