@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
@@ -45,12 +47,38 @@ def _writes(request: Request) -> bool:
             and not getattr(getattr(route, "endpoint", None), "read_only", False))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request. It commits when the route returns, before the response is
     sent (``scope="function"`` below), so an acknowledged write is never lost; services only
-    flush. Any exception rolls the whole request back: no half-written change."""
-    with transaction(request.app.state.sessionmaker, write=_writes(request)) as session:
+    flush. Any exception rolls the whole request back: no half-written change.
+
+    A read session does no I/O until its first query, so it opens here in the event loop;
+    one that writes may wait for the write lock, so it opens in a worker thread, and every
+    session ends in one (commit or rollback). Each thread-pool trip costs a wait for the
+    interpreter lock when the process is busy, which is when it matters."""
+    writes = _writes(request)
+    unit = transaction(request.app.state.sessionmaker, write=writes)
+    # Shielded: a client that goes away must not leave a unit entered and never left (a
+    # writer would keep its process's write turn).
+    with anyio.CancelScope(shield=True):
+        session = await anyio.to_thread.run_sync(unit.__enter__) if writes \
+            else unit.__enter__()
+    try:
         yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            suppressed = await _in_exit_thread(unit.__exit__, type(exc), exc, exc.__traceback__)
+        if not suppressed:
+            raise
+    else:
+        with anyio.CancelScope(shield=True):
+            await _in_exit_thread(unit.__exit__, None, None, None)
+
+
+async def _in_exit_thread(function: Callable[..., Any], *args: Any) -> Any:
+    # Not from the shared thread budget: every token may be held by requests waiting for
+    # the write turn that this exit releases (FastAPI ends its sync dependencies the same way).
+    return await anyio.to_thread.run_sync(function, *args, limiter=anyio.CapacityLimiter(1))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.deps import (
     DbSession,
@@ -16,6 +16,7 @@ from app.deps import (
 from app.errors import ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
 from app.models.base import utcnow
+from app.responses import json_response
 from app.schemas.dispatch import RankRequest, RankResponse
 from app.services import dispatch as service
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"])
 @read_only
 def post_rank(data: RankRequest, session: DbSession, networks: Networks, live: Live,
               settings: SettingsDep, principal: DispatcherDep,
-              crs: ResponseCrs = Crs.wgs84) -> RankResponse:
+              crs: ResponseCrs = Crs.wgs84) -> Response:
     """Rank eligible responders (active, on duty with a fresh plausible fix, certified for
     the kind, not busy) and usable AEDs by walking time from one bounded search; for a
     cardiac arrest, choose who fetches which AED so that the first AED arrives earliest
@@ -35,4 +36,4 @@ def post_rank(data: RankRequest, session: DbSession, networks: Networks, live: L
     ranked = service.rank(session, networks, live, settings, location=data.location,
                           kind=data.kind, budget_s=data.budget_s, limit=data.limit,
                           now=utcnow())
-    return service.rank_response(ranked, principal, crs)
+    return json_response(service.rank_response(ranked, principal, crs))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from app.geo.crs import Crs
 from app.models import Assignment, Incident, IncidentEvent
 from app.models.base import utcnow
 from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES, IncidentStatus
+from app.responses import json_response
 from app.schemas.common import Page
 from app.schemas.incident import (
     AcceptedRead,
@@ -110,7 +111,8 @@ def create_incident(
             response = _created_response(created, principal, crs)
             service.remember(tx, reserved, 201, response.model_dump(mode="json"))
             return response
-    return _created_response(created, principal, crs)  # built after the write lock is free
+    # Built after the write lock is free.
+    return json_response(_created_response(created, principal, crs), status_code=201)
 
 
 def _created_response(created: service.CreatedIncident, principal: Principal, crs: Crs
@@ -171,7 +173,7 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
 @read_only
 def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader: FreshReader,
                    principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
-                   ) -> IncidentRead:
+                   ) -> Response:
     """Record the outcome. Responders still alerted are stood down; the others are released,
     credited with service hours and asked to check in (how are you, a debrief talk?); the
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
@@ -181,7 +183,7 @@ def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader
                                         outcome=data.outcome, now=utcnow())
     with reader() as session:  # after the write lock is free
         timeline = service.timeline_of(session, closed.incident)
-    return incident_read_of(closed.incident, closed.assignments, timeline, crs)
+    return json_response(incident_read_of(closed.incident, closed.assignments, timeline, crs))
 
 
 def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:
