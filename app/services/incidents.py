@@ -14,9 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, Unprocessable, not_found
 from app.geo.errors import TooFarFromNetwork
@@ -443,6 +444,23 @@ class ClosedIncident:
     assignments: list[Assignment]
 
 
+_ASSIGNMENTS = Assignment.__table__.c
+_CLOSED_AT = bindparam("now", type_=UTCDateTime())
+# Responders still alerted are stood down, the others released: one statement for all of an
+# incident's active assignments (per-row UPDATEs are as many round trips into SQLite, each
+# a wait for the interpreter lock while the writer holds the database's write lock). It
+# returns what it did, so the timeline tells exactly that.
+_END_ACTIVE_ASSIGNMENTS = (
+    update(Assignment.__table__)
+    .where(_ASSIGNMENTS.incident_id == bindparam("closing"),
+           _ASSIGNMENTS.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
+    .values(status=case((_ASSIGNMENTS.status == AssignmentStatus.alerted.value,
+                         AssignmentStatus.cancelled.value),
+                        else_=AssignmentStatus.released.value),
+            released_at=_CLOSED_AT, updated_at=_CLOSED_AT)
+    .returning(_ASSIGNMENTS.id, _ASSIGNMENTS.status))
+
+
 def close(session: Session, settings: Settings, incident: Incident, *, by: str, outcome: str,
           now: datetime) -> ClosedIncident:
     """Record the outcome; responders still alerted are stood down, the others released,
@@ -451,16 +469,17 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
         raise Conflict(f"the incident is already {incident.status}", field="status",
                        code="invalid_transition")
     assignments = assignments_of(session, incident)
+    ended = dict(session.execute(_END_ACTIVE_ASSIGNMENTS,
+                                 {"closing": incident.id, "now": now}).all())
     timeline: list[IncidentEvent] = []
     for assignment in assignments:
-        if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
-            final = (AssignmentStatus.cancelled if assignment.status == "alerted"
-                     else AssignmentStatus.released)
-            assignment.status = final.value
-            assignment.released_at = now
-            timeline.append(new_event(incident, final.value, at=now,
-                                      volunteer_id=assignment.volunteer_id,
-                                      reason="incident closed"))
+        final = ended.get(assignment.id)
+        if final is None:
+            continue
+        for key, value in (("status", final), ("released_at", now), ("updated_at", now)):
+            set_committed_value(assignment, key, value)  # as written, not to write again
+        timeline.append(new_event(incident, final, at=now, volunteer_id=assignment.volunteer_id,
+                                  reason="incident closed"))
     incident.status = IncidentStatus.closed.value
     incident.outcome = outcome
     incident.closed_at = now

@@ -41,15 +41,15 @@ _EVENT_COLUMNS = ("incident_id", "warning_id", "kind", "at", "volunteer_id", "da
 
 
 def store_events(session: Session, events: list[IncidentEvent]) -> None:
-    """Store events in one statement batch, in order, after what the session holds: the
+    """Store events in one multi-row INSERT, in order, after what the session holds: the
     one way events are written. (The ORM would send one INSERT per event to learn each
-    id, which nobody needs here.) The events stay out of the session; they describe what
-    was written."""
+    id, which nobody needs here; a DB-API batch steps SQLite once per row, and each step
+    waits for the interpreter lock again while the writer holds the write lock.) The
+    events stay out of the session; they describe what was written."""
     session.flush()  # anything pending comes first on the timeline
     if events:
-        session.execute(insert(IncidentEvent.__table__),
-                        [{column: getattr(e, column) for column in _EVENT_COLUMNS}
-                         for e in events])
+        session.execute(insert(IncidentEvent.__table__).values(
+            [{column: getattr(e, column) for column in _EVENT_COLUMNS} for e in events]))
 
 
 def warning_event(session: Session, warning: RiskWarning, event_kind: str, *, at: datetime,
