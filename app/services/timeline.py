@@ -4,9 +4,10 @@ webhooks, WeChat) follow it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Incident, IncidentEvent, RiskWarning
@@ -48,8 +49,22 @@ def store_events(session: Session, events: list[IncidentEvent]) -> None:
     events stay out of the session; they describe what was written."""
     session.flush()  # anything pending comes first on the timeline
     if events:
-        session.execute(insert(IncidentEvent.__table__).values(
-            [{column: getattr(e, column) for column in _EVENT_COLUMNS} for e in events]))
+        session.execute(_insert_events(len(events)),
+                        {f"{column}_{i}": getattr(e, column)
+                         for i, e in enumerate(events) for column in _EVENT_COLUMNS})
+
+
+@lru_cache(maxsize=64)
+def _insert_events(count: int) -> TextClause:
+    """The INSERT of ``count`` events, built once per count. As text: SQLAlchemy compiles
+    an ``insert().values([...])`` of several rows again at every use (it has no cache key),
+    a text statement once."""
+    table = IncidentEvent.__table__
+    rows = ", ".join("(" + ", ".join(f":{column}_{i}" for column in _EVENT_COLUMNS) + ")"
+                     for i in range(count))
+    return text(f"INSERT INTO {table.name} ({', '.join(_EVENT_COLUMNS)}) VALUES {rows}"
+                ).bindparams(*(bindparam(f"{column}_{i}", type_=table.c[column].type)
+                               for i in range(count) for column in _EVENT_COLUMNS))
 
 
 def warning_event(session: Session, warning: RiskWarning, event_kind: str, *, at: datetime,
