@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.live.state import Fix
 from app.models import Assignment, Incident, Region
 from app.networks import publish_network
+from app.schemas.dispatch import RankResponse
 from app.schemas.region import RegionCreate
 from app.security import Role
 from app.services.regions import create_city, create_region
@@ -85,6 +86,8 @@ def test_rank_with_aed_fetch(client, session, river):
                                  "kind": "cardiac_arrest"})
     assert response.status_code == 200, response.text
     body = response.json()
+    # serialised by the route itself: checked against its declared model here
+    assert RankResponse.model_validate(body).model_dump(mode="json") == body
     ids = [r["volunteer_id"] for r in body["responders"]]
     assert ids == [nearest.id, fetcher.id]
     assert off_duty.id not in ids and across.id not in ids and busy.id not in ids

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from app.schemas.incident import IncidentCreated, IncidentRead
 from app.security import Role
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
 from tests.api.test_walking_api import _at
@@ -38,8 +39,11 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     assert [e["kind"] for e in incident["timeline"]] == ["created", "alerted", "alerted"]
     assert incident["under_covered"] is False
     assert body["ranking"]["first_aed_eta_s"] is not None
-    # the response is built from what was written: the same as reading it back
+    # the response is built from what was written: the same as reading it back; it is
+    # serialised by the route itself, so it is checked against its declared model here
     assert client.get(f"/v1/incidents/{incident['id']}", headers=console).json() == incident
+    assert created.headers["content-type"] == "application/json"
+    assert IncidentCreated.model_validate(body).model_dump(mode="json") == body
     # a retry returns the first response; the same key with another body is refused
     retry = client.post("/v1/incidents", headers=console, json=_body())
     assert retry.status_code == 201 and retry.json()["incident"]["id"] == incident["id"]
@@ -77,6 +81,9 @@ def test_incident_life(client, session, river):  # noqa: F811 - fixture
     closed = client.post(f"/v1/incidents/{incident['id']}/close", headers=console,
                          json={"outcome": "transported"})
     assert closed.status_code == 200, closed.text
+    assert IncidentRead.model_validate(closed.json()).model_dump(mode="json") == closed.json()
+    assert client.get(f"/v1/incidents/{incident['id']}", headers=console).json() \
+        == closed.json()
     final = {a["volunteer_id"]: a["status"] for a in closed.json()["assignments"]}
     assert final == {nearest.id: "cancelled", fetcher.id: "released"}
     after = [e["kind"] for e in closed.json()["timeline"]]
