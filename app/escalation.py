@@ -62,9 +62,12 @@ def sweep_once(app: FastAPI, *, now: datetime | None = None) -> int:
 
 async def sweep_forever(app: FastAPI) -> None:
     interval = app.state.settings.escalation_interval_s
+    # A thread of its own, not one of the request handlers': a sweep waits on webhooks and
+    # WeChat, and meanwhile the requests let in would find a handler thread fewer.
+    own_thread = anyio.CapacityLimiter(1)
     while True:
         await anyio.sleep(interval)
         try:
-            await anyio.to_thread.run_sync(sweep_once, app)
+            await anyio.to_thread.run_sync(sweep_once, app, limiter=own_thread)
         except Exception:  # the sweep must outlive any single failure; it is logged
             log.exception("escalation sweep failed")

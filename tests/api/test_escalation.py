@@ -207,3 +207,35 @@ def test_responder_claimed_since_the_ranking_is_skipped(client, session, river):
     service.escalate(session, state.networks, state.live, settings, created.incident, now=now)
     assert _statuses(session, created.incident.id) == [(people[1].id, "alerted"),
                                                         (people[2].id, "alerted")]
+
+
+def test_a_slow_sweep_takes_no_request_thread(settings, engine, monkeypatch, river):  # noqa: F811
+    """A sweep waits on webhooks and WeChat; with one request handler thread, a request
+    is still served meanwhile (the sweep runs in a thread of its own)."""
+    import threading
+
+    from app import escalation
+
+    city, _ = river
+    in_sweep, release = threading.Event(), threading.Event()
+
+    def slow_sweep(app, *, now=None):
+        in_sweep.set()
+        release.wait(20)
+        return 0
+
+    monkeypatch.setattr(escalation, "sweep_once", slow_sweep)
+    app = create_app(settings.model_copy(update={"worker_threads": 1,
+                                                 "escalation_interval_s": 0.01}))
+    try:
+        with TestClient(app) as client:
+            assert in_sweep.wait(10)
+            started = time.monotonic()
+            # an authenticated read: its caller is checked in a worker thread
+            answer = client.get("/v1/incidents", headers=auth(Role.dispatcher,
+                                                              region_id=city.id))
+            assert answer.status_code == 200, answer.text
+            assert time.monotonic() - started < 10 and not release.is_set()
+            release.set()
+    finally:
+        release.set()
