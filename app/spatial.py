@@ -129,6 +129,12 @@ def _in_radius(column: InstrumentedAttribute, bounds: Sequence[Any], centre_wkt:
     return and_(_in_box(column, bounds, dialect=dialect), distance <= radius_m)
 
 
+def covers_point(geometry: ColumnElement[Any], lon: float, lat: float) -> ColumnElement[bool]:
+    """The (multi)polygon covers the WGS-84 point (its border counts as inside); the same
+    SQL on SpatiaLite and PostGIS."""
+    return func.ST_Covers(geometry, func.ST_GeomFromText(_wkt_point(lon, lat), SRID_WGS84))
+
+
 def geojson_in_crs(geometry: shapely.Geometry, crs: Crs) -> dict[str, Any]:
     """A WGS-84 shapely geometry as a GeoJSON mapping in the caller's coordinate system."""
     if crs is not Crs.wgs84:

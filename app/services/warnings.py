@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Unprocessable
+from app.geo.crs import to_wgs84
 from app.live.state import LiveState
 from app.models import IncidentEvent, Region, RiskWarning, Volunteer, WarningSubscription
 from app.schemas.common import BBox, PointIn
@@ -21,7 +22,7 @@ from app.services.regions import boundary_element
 from app.services.scope import city_of, get_scoped, region_by_code_in_scope, visible
 from app.services.timeline import warning_event
 from app.settings import Settings
-from app.spatial import point_element, wgs84_lonlat, within_bbox
+from app.spatial import covers_point, point_element, wgs84_lonlat, within_bbox
 
 MAX_VALIDITY = timedelta(days=30)
 PUSHED, WITHDRAWN = "warning", "warning_withdrawn"
@@ -160,10 +161,14 @@ def _active(now: datetime) -> tuple:
 
 
 def active_at_place(session: Session, place: PointIn, *, now: datetime) -> list[RiskWarning]:
-    """Warnings in force at a place, most severe first (for the public)."""
-    point = to_shape(point_element(place))
-    found = [w for w in session.scalars(select(RiskWarning).where(*_active(now)))
-             if _polygon(session, w).contains(point)]
+    """Warnings in force at a place, most severe first (for the public). The database
+    tests each warning's area (or its region's outline) against the place: none of the
+    country's other warnings is loaded."""
+    lon, lat = to_wgs84(place.lon, place.lat, place.crs)
+    found = session.scalars(
+        select(RiskWarning).join(Region, Region.id == RiskWarning.region_id)
+        .where(*_active(now),
+               covers_point(func.coalesce(RiskWarning.area, Region.boundary), lon, lat)))
     order = ["red", "orange", "yellow", "blue"]
     return sorted(found, key=lambda w: (order.index(w.severity), -w.valid_from.timestamp()))
 

@@ -163,3 +163,27 @@ def test_warnings_as_wechat_messages(wechat_app, session, river):  # noqa: F811 
     assert [m["touser"] for m in FakeWechat.sent] == ["openid-warn"]
     data = FakeWechat.sent[0]["data"]
     assert data["thing1"]["value"] == "风险预警" and data["character_string3"]["value"] == "red"
+
+
+def test_public_lookup_uses_the_region_outline_without_an_area(client, session, people):
+    """A warning for a whole region (no area of its own) is in force inside the region's
+    outline only; the database judges the place against it."""
+    city, *_ = people
+    admin = auth(Role.city_admin, region_id=city.id)
+    created = client.post("/v1/regions", headers=admin, json={
+        "code": "east-bank", "name": "东岸社区", "level": "community", "parent_code": "north",
+        "boundary": _area(x0=400, x1=700, y0=0, y1=60)})
+    assert created.status_code == 201, created.text
+    whole = client.post("/v1/warnings", headers=admin,
+                        json=_warning(region_code="east-bank", area=None, severity="red"))
+    assert whole.status_code == 201, whole.text
+    part = client.post("/v1/warnings", headers=admin, json=_warning())   # x -300..300
+    assert part.status_code == 201, part.text
+
+    def in_force(x, y):
+        lon, lat = _at(x, y)
+        return [w["id"] for w in client.get(f"/v1/warnings/active?lon={lon}&lat={lat}").json()]
+
+    assert in_force(500, 25) == [whole.json()["id"]]
+    assert in_force(0, 25) == [part.json()["id"]]
+    assert in_force(350, 25) == [] and in_force(500, 80) == []
