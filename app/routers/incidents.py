@@ -110,7 +110,7 @@ def create_incident(
         if reserved is not None:
             response = _created_response(created, principal, crs)
             service.remember(tx, reserved, 201, response.model_dump(mode="json"))
-            return response
+            return json_response(response, status_code=201)
     # Built after the write lock is free.
     return json_response(_created_response(created, principal, crs), status_code=201)
 
