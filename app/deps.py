@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import anyio.to_thread
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
@@ -119,16 +120,41 @@ async def get_live_state(request: Request) -> LiveState:
 Live = Annotated[LiveState, Depends(get_live_state)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
-_REGION_PATH = select(Region.path).where(Region.id == bindparam("region_id"))
 _bearer = HTTPBearer(auto_error=False, description="A token from /v1/auth/* or the CLI.")
 
 
-def get_principal(
-    request: Request,
-    session: DbSession,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+class RegionPaths:
+    """The path of a token's region, remembered for ``ttl_s``.
+
+    Every request needs its caller's scope, and reading it took a query and a thread-pool
+    trip per request. A region's path is made of ids and a region never moves, so a
+    remembered path stays right; what the memory delays is noticing a deleted region
+    (its tokens stop working within ``ttl_s``, not at once)."""
+
+    def __init__(self, sessionmaker: sessionmaker[Session], *, ttl_s: float = 60.0) -> None:
+        self._sessionmaker = sessionmaker
+        self._ttl_s = ttl_s
+        self._known: dict[int, tuple[str, float]] = {}
+
+    def remembered(self, region_id: int) -> str | None:
+        known = self._known.get(region_id)
+        if known is None or known[1] <= time.monotonic():
+            return None
+        return known[0]
+
+    def load(self, region_id: int) -> str | None:
+        with transaction(self._sessionmaker, write=False) as session:
+            path = session.scalar(_REGION_PATH, {"region_id": region_id})
+        if path is not None:
+            self._known[region_id] = (path, time.monotonic() + self._ttl_s)
+        return path
+
+
+_REGION_PATH = select(Region.path).where(Region.id == bindparam("region_id"))
+
+
+async def get_principal(request: Request, settings: Settings,
+                        credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     try:
@@ -139,7 +165,10 @@ def get_principal(
     region_id = claims.get("region_id")
     region_path = None
     if region_id is not None:
-        region_path = session.scalar(_REGION_PATH, {"region_id": region_id})
+        paths: RegionPaths = request.app.state.region_paths
+        region_path = paths.remembered(int(region_id))
+        if region_path is None:
+            region_path = await anyio.to_thread.run_sync(paths.load, int(region_id))
         if region_path is None:
             raise Unauthorized("The token's region no longer exists")
     volunteer_id = claims.get("volunteer_id")
@@ -156,21 +185,21 @@ def get_principal(
 @dataclass(frozen=True)
 class Allow:
     """A route's declared permission. Every route depends on exactly one ``Allow``; a test
-    walks ``app.routes`` and fails on a route without one."""
+    walks ``app.routes`` and fails on a route without one. (Async: with the caller's region
+    path remembered it does no I/O, and a sync dependency costs a thread-pool trip.)"""
 
     roles: frozenset[Role]
     public: bool = False
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
-        session: DbSession,
         settings: SettingsDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal | None:
         if self.public:
             return None
-        principal = get_principal(request, session, settings, credentials)
+        principal = await get_principal(request, settings, credentials)
         if principal.role not in self.roles:
             raise Forbidden(f"Role {principal.role} may not call this operation")
         return principal

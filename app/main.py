@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.admission import AdmissionControl
 from app.db import make_engine, make_sessionmaker
+from app.deps import RegionPaths
 from app.errors import install_error_handlers
 from app.escalation import sweep_forever
 from app.geo.warmup import warm_up
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.region_paths = RegionPaths(app.state.sessionmaker)
     app.state.networks = NetworkRegistry(settings.data_dir)
     app.state.wechat_token = AccessToken()
     app.state.live = open_live_state(settings.redis_url, policy=settings.live_policy(),

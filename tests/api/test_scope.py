@@ -124,3 +124,25 @@ def test_volunteer_sees_only_itself(client, session):
     assert client.get("/v1/volunteers/me", headers=headers).json()["id"] == me.id
     assert client.get("/v1/volunteers", headers=headers).status_code == 403
     assert client.get(f"/v1/volunteers/{other.id}", headers=headers).status_code == 403
+
+
+def test_a_token_of_a_region_that_never_existed_is_refused(client):
+    response = client.get("/v1/incidents", headers=auth(Role.dispatcher, region_id=987654))
+    assert response.status_code == 401
+    assert "no longer exists" in response.json()["detail"]
+
+
+def test_region_paths_are_remembered_for_their_time_only(engine, session):
+    from app.db import make_sessionmaker
+    from app.deps import RegionPaths
+
+    area = make_area(session)
+    session.commit()
+    remembered = RegionPaths(make_sessionmaker(engine), ttl_s=60)
+    assert remembered.remembered(area.district_a.id) is None
+    assert remembered.load(area.district_a.id) == area.district_a.path
+    assert remembered.remembered(area.district_a.id) == area.district_a.path
+    assert remembered.load(987654) is None and remembered.remembered(987654) is None
+    expired = RegionPaths(make_sessionmaker(engine), ttl_s=0)
+    assert expired.load(area.district_a.id) == area.district_a.path
+    assert expired.remembered(area.district_a.id) is None  # read again after its time
