@@ -59,15 +59,25 @@ class RankedIncident:
     aeds: list[int]
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    may_fetch: bool  # holds a valid AED-use certificate
+    volunteer: RankedVolunteer
+
+
 def _eligible(session: Session, ids: list[int], skills: list[str], at: datetime
-              ) -> dict[int, bool]:
+              ) -> dict[int, _Candidate]:
     """Active volunteers among ``ids`` holding a valid certificate for every skill and not
-    on another active incident, each with whether it may fetch an AED (a valid AED-use
-    certificate)."""
+    on another active incident, with whether each may fetch an AED and what the console is
+    shown of them."""
     if not ids:
         return {}
-    return {volunteer_id: bool(fetches) for volunteer_id, fetches
-            in session.execute(_eligible_query(tuple(skills)), {"ids": ids, "at": at})}
+    # Core, not ORM, execution: these are plain columns, and the ORM's per-statement
+    # bookkeeping cost more than the query on this path.
+    return {row.id: _Candidate(bool(row.may_fetch),
+                               RankedVolunteer(row.id, row.name, row.phone, row.path))
+            for row in session.connection().execute(_eligible_query(tuple(skills)),
+                                                    {"ids": ids, "at": at})}
 
 
 @lru_cache(maxsize=64)
@@ -87,7 +97,10 @@ def _eligible_query(skills: tuple[str, ...]) -> Select:
 
     active = bindparam("active_statuses", list(ACTIVE_ASSIGNMENT_STATUSES), expanding=True,
                        literal_execute=True)
-    return select(Volunteer.id, certified(Skill.aed.value)).where(
+    return select(
+        Volunteer.id, certified(Skill.aed.value).label("may_fetch"), Volunteer.name,
+        Volunteer.phone, Region.path,
+    ).join(Region, Region.id == Volunteer.region_id).where(
         Volunteer.id.in_(bindparam("ids", expanding=True)),
         Volunteer.status == VolunteerStatus.active.value,
         ~exists().where(Assignment.volunteer_id == Volunteer.id, Assignment.status.in_(active)),
@@ -120,7 +133,7 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
         raise Unprocessable(f"unknown incident kind {kind!r}", field="kind")
     located = locate(session, networks, location, field="location",
                      max_snap_m=settings.max_snap_m)
-    city_region: Region = located.region
+    city_region = located.region
     speed = city_region.responder_speed_mps
     budget = float(budget_s if budget_s is not None else city_region.time_budget_s)
     reach = radius_bbox(located.lon, located.lat, speed * budget + 1.0)
@@ -140,8 +153,8 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     responders = NetworkPoints.from_snapped(snapped, speed_mps=speed)
 
     today = local_date(now, city_region.timezone)
-    rows = session.execute(_aeds_maybe_usable(session.get_bind().dialect.name),
-                           {**box_params(reach), "today": today}).all()
+    rows = session.connection().execute(_aeds_maybe_usable(session.get_bind().dialect.name),
+                                        {**box_params(reach), "today": today}).all()
     usable = [r for r in rows if assess_equipment(
         r, timezone=city_region.timezone, at=now).state is Readiness.usable]
     edge, offset, off_street = equipment_positions(session, located.city, usable)
@@ -150,18 +163,12 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     plan = rank_for_incident(
         network, located.snapped, responders, aeds, speed_mps=speed, budget_seconds=budget,
         limit=limit, fetch_aed=kind in settings.aed_fetch_kinds,
-        can_fetch=np.array([eligible[f.volunteer_id] for f in fixes], bool),
+        can_fetch=np.array([eligible[f.volunteer_id].may_fetch for f in fixes], bool),
         incident_extra_seconds=located.snapped.distance_m / speed)
-    volunteers = {v.id: v for v in (RankedVolunteer(*row) for row in session.execute(
-        _RANKED_VOLUNTEERS, {"ids": [fixes[r.responder].volunteer_id for r in plan.responders]}))}
-    return RankedIncident(located, speed, budget, plan,
-                          [volunteers[fixes[r.responder].volunteer_id] for r in plan.responders],
-                          fixes, [int(r.id) for r in usable])
-
-
-_RANKED_VOLUNTEERS = select(Volunteer.id, Volunteer.name, Volunteer.phone, Region.path).join(
-    Region, Region.id == Volunteer.region_id).where(
-    Volunteer.id.in_(bindparam("ids", expanding=True)))
+    return RankedIncident(
+        located, speed, budget, plan,
+        [eligible[fixes[r.responder].volunteer_id].volunteer for r in plan.responders],
+        fixes, [int(r.id) for r in usable])
 
 
 def rank_response(ranked: RankedIncident, principal: Principal, crs: Crs) -> RankResponse:

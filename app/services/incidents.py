@@ -151,10 +151,10 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
                   ranked: RankedIncident, *, created_by: str, alert_count: int, now: datetime
                   ) -> CreatedIncident:
     """Store the incident, list possible duplicates and alert the best ranked responders."""
-    duplicates = list(session.scalars(
+    duplicates = list(session.connection().execute(
         _possible_duplicates(session.get_bind().dialect.name),
         {"kind": data.kind, "is_test": data.is_test, "since": now - DUPLICATE_WINDOW,
-         **radius_params(ranked.located.lon, ranked.located.lat, DUPLICATE_RADIUS_M)}))
+         **radius_params(ranked.located.lon, ranked.located.lat, DUPLICATE_RADIUS_M)}).scalars())
     # Known before the claims, so stored with the row (no UPDATE after it, as a rule).
     no_aed = data.kind in settings.aed_fetch_kinds and ranked.plan.first_aed_seconds is None
     incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
 from app.geo.crs import to_wgs84
@@ -32,20 +32,31 @@ from app.spatial import radius_bbox, wgs84_lonlat, within_bbox
 
 
 @dataclass(frozen=True)
+class CityRegion:
+    """What walking queries need of the city's region record: its settings, not its
+    outline (a polygon to load and parse for nothing)."""
+
+    id: int
+    path: str
+    timezone: str
+    responder_speed_mps: float
+    public_speed_mps: float
+    time_budget_s: int
+
+
+@dataclass(frozen=True)
 class Located:
     """A caller's point placed on the network of the city that contains it."""
 
     city: CityNetwork
-    region: Region
+    region: CityRegion
     snapped: SnappedPoint
     lon: float
     lat: float
 
 
-# The city's settings without its outline (a polygon loaded and parsed for nothing: a
-# caller that wants it gets it loaded on first use).
-_CITY_REGION = select(Region).where(Region.code == bindparam("code")).options(
-    defer(Region.boundary))
+_CITY_REGION = select(*(getattr(Region, f.name) for f in fields(CityRegion))).where(
+    Region.code == bindparam("code"))
 
 
 def locate(session: Session, networks: NetworkRegistry, point: PointIn, *, field: str,
@@ -55,8 +66,9 @@ def locate(session: Session, networks: NetworkRegistry, point: PointIn, *, field
     if city is None:
         raise Unprocessable("the point is outside every city this service covers",
                             field=field, code="outside_service_area")
-    region = session.scalar(_CITY_REGION, {"code": city.city_code})
-    if region is None:
+    # Core, not ORM, execution: a few columns, on every ranking and walking query.
+    row = session.connection().execute(_CITY_REGION, {"code": city.city_code}).first()
+    if row is None:
         raise Unprocessable(f"city {city.city_code} has a network but no region record",
                             field=field, code="outside_service_area")
     try:
@@ -65,7 +77,7 @@ def locate(session: Session, networks: NetworkRegistry, point: PointIn, *, field
         raise Unprocessable(
             f"the point is {exc.distance_m:.0f} m from the nearest walkable street "
             f"(at most {max_snap_m:.0f} m)", field=field, code="too_far_from_network") from exc
-    return Located(city, region, snapped, lon, lat)
+    return Located(city, CityRegion(*row), snapped, lon, lat)
 
 
 @dataclass(frozen=True)
