@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import transaction
+from app.db import is_sqlite, transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
 from app.geo.crs import Crs, to_wgs84
 from app.live.state import LiveState
@@ -54,9 +54,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     flush. Any exception rolls the whole request back: no half-written change.
 
     A read session does no I/O until its first query, so it opens here in the event loop;
-    one that writes may wait for the write lock, so it opens in a worker thread, and every
-    session ends in one (commit or rollback). Each thread-pool trip costs a wait for the
-    interpreter lock when the process is busy, which is when it matters."""
+    one that writes may wait for the write lock, so it opens in a worker thread and ends in
+    one (commit or rollback), as does a failed request and every session on PostgreSQL.
+    Each thread-pool trip costs a wait for the interpreter lock when the process is busy,
+    which is when it matters."""
     writes = _writes(request)
     unit = transaction(request.app.state.sessionmaker, write=writes)
     # Shielded: a client that goes away must not leave a unit entered and never left (a
@@ -72,6 +73,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         if not suppressed:
             raise
     else:
+        if not writes and is_sqlite(request.app.state.engine):
+            # Ending a read on the embedded database is a few microseconds in the library,
+            # no I/O: cheaper here than the thread-pool trip (PostgreSQL's is a round trip).
+            unit.__exit__(None, None, None)
+            return
         with anyio.CancelScope(shield=True):
             await _in_exit_thread(unit.__exit__, None, None, None)
 
