@@ -89,8 +89,9 @@ def create_incident(
 ) -> Any:
     """Create an incident and alert the best responders at once (ranked by walking time,
     with AED fetchers for cardiac arrests). Possible duplicates are listed, never merged."""
-    body_hash = service.request_hash(data.model_dump(mode="json") | {"crs": crs.value})
+    body_hash = ""
     if idempotency_key is not None:
+        body_hash = service.request_hash(data.model_dump(mode="json") | {"crs": crs.value})
         record = service.replay(session, principal, idempotency_key, body_hash)
         if record is not None:
             return JSONResponse(record.response, status_code=record.status_code)

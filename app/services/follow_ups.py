@@ -61,7 +61,10 @@ def after_close(session: Session, settings: Settings, incident: Incident,
         timeline.append(new_event(incident, "check_in_requested", at=now,
                                   volunteer_id=a.volunteer_id))
     # Every AED that left its cabinet, also when its fetcher was stood down later: until
-    # its owner checks it, it stays out of dispatch.
+    # its owner checks it, it stays out of dispatch. Only a fetcher's answer takes one out.
+    if not any(a.role == AssignmentRole.fetch_aed.value and a.responded_at is not None
+               for a in assignments):
+        return
     taken = session.scalars(select(IncidentEvent.data).where(
         IncidentEvent.incident_id == incident.id, IncidentEvent.kind == AED_TAKEN))
     for aed_id in sorted({data["aed_id"] for data in taken}):
