@@ -13,3 +13,20 @@ def json_response(model: BaseModel, *, status_code: int = 200) -> Response:
     ``response_model`` for the OpenAPI contract)."""
     return Response(model.model_dump_json(), status_code=status_code,
                     media_type="application/json")
+
+
+MINIMAL = "return=minimal"
+
+
+def prefers_minimal(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header (RFC 7240) asks for ``return=minimal``: no body, the
+    caller does not need the resource echoed back."""
+    if prefer is None:
+        return False
+    return any(preference.split(";", 1)[0].replace(" ", "").lower() == MINIMAL
+               for preference in prefer.split(","))
+
+
+def no_content_as_preferred() -> Response:
+    """204 for a caller that asked for ``return=minimal``, saying that it was honoured."""
+    return Response(status_code=204, headers={"Preference-Applied": MINIMAL})

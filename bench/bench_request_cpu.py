@@ -6,7 +6,8 @@ one uvicorn worker, sends requests one after another and reads the server's CPU 
 (user + system, from /proc) before and after each batch:
 
 * `GET /healthz` (the HTTP stack alone), `POST /v1/dispatch/rank`;
-* `POST /v1/incidents`, then `POST /v1/incidents/{id}/close` for each incident created.
+* `POST /v1/incidents`, then `POST /v1/incidents/{id}/close` for each incident created
+  (half of them with `Prefer: return=minimal`: no body back).
 
 Writes its section of bench/RESULTS.md.
 
@@ -84,13 +85,12 @@ def main() -> None:
             cpu_ms: dict[str, list[float]] = {}
             wall_ms: dict[str, list[float]] = {}
 
-            def batch(label: str, send) -> list[httpx.Response]:
+            def batch(label: str, send, count: int = args.requests) -> list[httpx.Response]:
                 cpu, wall = server_cpu_s(pid), time.perf_counter()
-                answers = [send(i) for i in range(args.requests)]
-                cpu_ms.setdefault(label, []).append(
-                    1000 * (server_cpu_s(pid) - cpu) / args.requests)
+                answers = [send(i) for i in range(count)]
+                cpu_ms.setdefault(label, []).append(1000 * (server_cpu_s(pid) - cpu) / count)
                 wall_ms.setdefault(label, []).append(
-                    1000 * (time.perf_counter() - wall) / args.requests)
+                    1000 * (time.perf_counter() - wall) / count)
                 return answers
 
             def rank(i: int) -> httpx.Response:
@@ -110,9 +110,15 @@ def main() -> None:
                                 if r.status_code == 201]
                 if len(incident_ids) != args.requests:
                     raise SystemExit("some incidents were not created")
+                half = args.requests // 2
                 batch("`POST /v1/incidents/{id}/close`",
                       lambda i, ids=incident_ids: client.post(
-                          f"/v1/incidents/{ids[i]}/close", json={"outcome": "false_alarm"}))
+                          f"/v1/incidents/{ids[i]}/close", json={"outcome": "false_alarm"}),
+                      half)
+                batch("`POST /v1/incidents/{id}/close`, `Prefer: return=minimal`",
+                      lambda i, ids=incident_ids[half:]: client.post(
+                          f"/v1/incidents/{ids[i]}/close", json={"outcome": "false_alarm"},
+                          headers={"Prefer": "return=minimal"}), half)
     live.close()
     table = "\n".join(
         f"| {label} | {min(cpu_ms[label]):.2f} | {float(np.median(cpu_ms[label])):.2f} "
@@ -123,7 +129,8 @@ def main() -> None:
 duty, SQLite + SpatiaLite, live state in Redis), one uvicorn worker; {args.rounds} rounds
 of {args.requests} requests of each kind sent one after another; server CPU (user + system,
 from /proc) and wall time per request, the best round and the median round (this VM's
-speed varies from minute to minute). Closing closes the incidents created just before.
+speed varies from minute to minute). Closing closes the incidents created just before
+(half of them each way).
 
 | request | server CPU ms, best | server CPU ms, median | wall ms, best |
 |---|---|---|---|

@@ -183,8 +183,9 @@ class LoadClient:
         async with self._session.get(path, params=params) as response:
             return Answer(response.status, await response.read())
 
-    async def post(self, path: str, json: Any = None) -> Answer:
-        async with self._session.post(path, json=json) as response:
+    async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None
+                   ) -> Answer:
+        async with self._session.post(path, json=json, headers=headers) as response:
             return Answer(response.status, await response.read())
 
 

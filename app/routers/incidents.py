@@ -27,7 +27,7 @@ from app.geo.crs import Crs
 from app.models import Assignment, Incident, IncidentEvent
 from app.models.base import utcnow
 from app.models.incident import ACTIVE_ASSIGNMENT_STATUSES, IncidentStatus
-from app.responses import json_response
+from app.responses import json_response, no_content_as_preferred, prefers_minimal
 from app.schemas.common import Page
 from app.schemas.incident import (
     AcceptedRead,
@@ -170,10 +170,17 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
 
 
 @router.post("/v1/incidents/{incident_id}/close", operation_id="close_incident",
-             response_model=IncidentRead, responses=problem_responses(NotFound, Conflict))
+             response_model=IncidentRead, responses={
+                 **problem_responses(NotFound, Conflict),
+                 204: {"description": "Closed; no body, as asked with `Prefer: return=minimal` "
+                                      "(the answer carries `Preference-Applied`)."}})
 @read_only
 def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader: FreshReader,
-                   principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
+                   principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84,
+                   prefer: Annotated[str | None, Header(
+                       max_length=200, description="`return=minimal` (RFC 7240): answer 204 "
+                       "without the closed incident, for integrations that do not need it.",
+                       examples=["return=minimal"])] = None,
                    ) -> Response:
     """Record the outcome. Responders still alerted are stood down; the others are released,
     credited with service hours and asked to check in (how are you, a debrief talk?); the
@@ -182,6 +189,8 @@ def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader
     with writer() as tx:  # the caller's token and area were read before, without the lock
         closed = service.close_incident(tx, settings, incident_id, principal,
                                         outcome=data.outcome, now=utcnow())
+    if prefers_minimal(prefer):
+        return no_content_as_preferred()
     with reader() as session:  # after the write lock is free
         timeline = service.timeline_of(session, closed.incident)
     return json_response(incident_read_of(closed.incident, closed.assignments, timeline, crs))

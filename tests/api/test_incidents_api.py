@@ -177,3 +177,38 @@ def test_concurrent_retries_create_one_incident(client, session, river):  # noqa
     listed = client.get("/v1/incidents", headers=auth(Role.dispatcher, region_id=city.id))
     assert listed.json()["total"] == 1
     assert len(listed.json()["items"][0]["assignments"]) == 3
+
+
+def test_close_answers_without_a_body_when_asked(client, session, river):  # noqa: F811
+    city, community = river
+    responder = _responder(session, community, 1, -100, 25)
+    _on_duty(client, responder, -100, 25)
+    console = auth(Role.dispatcher, region_id=city.id)
+    incident = client.post("/v1/incidents", headers=console, json=_body()).json()["incident"]
+    assert [a["volunteer_id"] for a in incident["assignments"]] == [responder.id]
+
+    closed = client.post(f"/v1/incidents/{incident['id']}/close",
+                         headers={**console, "Prefer": "handling=lenient, return=minimal"},
+                         json={"outcome": "false_alarm"})
+    assert closed.status_code == 204 and closed.content == b""
+    assert closed.headers["preference-applied"] == "return=minimal"
+    # the close happened in full: what a closing with a body would have shown
+    after = client.get(f"/v1/incidents/{incident['id']}", headers=console).json()
+    assert after["status"] == "closed" and after["outcome"] == "false_alarm"
+    assert [a["status"] for a in after["assignments"]] == ["cancelled"]
+    assert [e["kind"] for e in after["timeline"]][-2:] == ["cancelled", "closed"]
+    # any other preference gets the usual answer (here: already closed)
+    again = client.post(f"/v1/incidents/{incident['id']}/close",
+                        headers={**console, "Prefer": "return=representation"},
+                        json={"outcome": "false_alarm"})
+    assert again.status_code == 409
+
+
+def test_prefer_header_parsing():
+    from app.responses import prefers_minimal
+
+    assert prefers_minimal("return=minimal")
+    assert prefers_minimal("respond-async, Return = Minimal; foo=bar")
+    assert not prefers_minimal(None)
+    assert not prefers_minimal("return=representation")
+    assert not prefers_minimal("return=minimalist")
