@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, bindparam, case, select, update
+from sqlalchemy import Select, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -147,6 +147,14 @@ def _possible_duplicates(dialect: str) -> Select:
         in_radius(Incident.location, dialect=dialect))
 
 
+_INCIDENT_COLUMNS = ("kind", "status", "location", "address", "access_notes", "region_id",
+                     "created_by", "is_test", "budget_s", "under_covered", "outcome",
+                     "closed_at", "created_at", "updated_at")
+_INSERT_INCIDENT = insert(Incident.__table__).returning(Incident.__table__.c.id)
+_MARK_UNDER_COVERED = update(Incident.__table__).where(
+    Incident.__table__.c.id == bindparam("incident_id")).values(under_covered=True)
+
+
 def open_incident(session: Session, settings: Settings, data: IncidentCreate,
                   ranked: RankedIncident, *, created_by: str, alert_count: int, now: datetime
                   ) -> CreatedIncident:
@@ -157,19 +165,25 @@ def open_incident(session: Session, settings: Settings, data: IncidentCreate,
          **radius_params(ranked.located.lon, ranked.located.lat, DUPLICATE_RADIUS_M)}).scalars())
     # Known before the claims, so stored with the row (no UPDATE after it, as a rule).
     no_aed = data.kind in settings.aed_fetch_kinds and ranked.plan.first_aed_seconds is None
-    incident = Incident(kind=data.kind, location=lonlat_element(ranked.located.lon,
-                                                                ranked.located.lat),
+    incident = Incident(kind=data.kind, status=IncidentStatus.open.value,
+                        location=lonlat_element(ranked.located.lon, ranked.located.lat),
                         address=data.address, access_notes=data.access_notes,
                         region_id=ranked.located.region.id, created_by=created_by,
-                        is_test=data.is_test, budget_s=ranked.budget_s, created_at=now,
-                        updated_at=now, under_covered=no_aed or not ranked.plan.responders)
-    session.add(incident)
-    session.flush()
+                        is_test=data.is_test, budget_s=ranked.budget_s, outcome=None,
+                        closed_at=None, created_at=now, updated_at=now,
+                        under_covered=no_aed or not ranked.plan.responders)
+    # One Core INSERT; the object stays out of the session, like the assignments and the
+    # events: it describes what was written (the ORM's unit of work cost more than the
+    # INSERT), and a later read loads it afresh.
+    incident.id = session.connection().execute(
+        _INSERT_INCIDENT, {column: getattr(incident, column) for column in _INCIDENT_COLUMNS}
+    ).scalar_one()
     timeline = [new_event(incident, "created", at=now, incident_kind=data.kind,
                           by=created_by, possible_duplicates=duplicates)]
     alerted = _claim_ranked(session, incident, ranked, skip=set(), count=alert_count, now=now,
                             event_kind="alerted", timeline=timeline)
-    if not alerted:  # everyone ranked was claimed by another incident meanwhile
+    if not alerted and not incident.under_covered:  # all ranked were claimed meanwhile
+        session.connection().execute(_MARK_UNDER_COVERED, {"incident_id": incident.id})
         incident.under_covered = True
     if incident.under_covered:
         timeline.append(new_event(incident, "under_covered", at=now, alerted=len(alerted),
@@ -446,6 +460,13 @@ class ClosedIncident:
 
 _ASSIGNMENTS = Assignment.__table__.c
 _CLOSED_AT = bindparam("now", type_=UTCDateTime())
+_INCIDENTS = Incident.__table__.c
+_CLOSE_OPEN_INCIDENT = (
+    update(Incident.__table__)
+    .where(_INCIDENTS.id == bindparam("closing"),
+           _INCIDENTS.status == IncidentStatus.open.value)
+    .values(status=IncidentStatus.closed.value, outcome=bindparam("outcome"),
+            closed_at=_CLOSED_AT, updated_at=_CLOSED_AT))
 # Responders still alerted are stood down, the others released: one statement for all of an
 # incident's active assignments (per-row UPDATEs are as many round trips into SQLite, each
 # a wait for the interpreter lock while the writer holds the database's write lock). It
@@ -480,9 +501,15 @@ def close(session: Session, settings: Settings, incident: Incident, *, by: str, 
             set_committed_value(assignment, key, value)  # as written, not to write again
         timeline.append(new_event(incident, final, at=now, volunteer_id=assignment.volunteer_id,
                                   reason="incident closed"))
-    incident.status = IncidentStatus.closed.value
-    incident.outcome = outcome
-    incident.closed_at = now
+    # One Core UPDATE (the ORM's unit of work cost more than the statement); only an open
+    # incident is closed, so two closings racing on PostgreSQL cannot both go through.
+    if session.connection().execute(_CLOSE_OPEN_INCIDENT, {
+            "closing": incident.id, "outcome": outcome, "now": now}).rowcount != 1:
+        raise Conflict("the incident was closed meanwhile", field="status",
+                       code="invalid_transition")
+    for key, value in (("status", IncidentStatus.closed.value), ("outcome", outcome),
+                       ("closed_at", now), ("updated_at", now)):
+        set_committed_value(incident, key, value)  # as written, not to write again
     timeline.append(new_event(incident, "closed", at=now, outcome=outcome, by=by))
     after_close(session, settings, incident, assignments, now=now, timeline=timeline)
     store_events(session, timeline)

@@ -209,6 +209,33 @@ def test_responder_claimed_since_the_ranking_is_skipped(client, session, river):
                                                         (people[2].id, "alerted")]
 
 
+
+def test_incident_whose_ranked_are_all_claimed_is_stored_under_covered(
+        client, session, river):  # noqa: F811
+    city, community = river
+    only = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
+    _on_duty(client, only, 100, 25)
+    state, settings = client.app.state, client.app.state.settings
+    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
+                          region_path=city.path)
+    lon, lat = _at(0, 25)
+    data = IncidentCreate(location=PointIn(lon=lon, lat=lat), kind="trauma")
+    now = utcnow()
+    ranked = service.rank_new_incident(session, state.networks, state.live, settings,
+                                       principal, data, now=now)
+    assert [v.id for v in ranked.volunteers] == [only.id]
+    service.create_incident(session, state.networks, state.live, settings, principal, data,
+                            now=now)  # takes the only responder
+    created = service.open_incident(session, settings, data, ranked, created_by="console",
+                                    alert_count=2, now=now)
+    session.commit()
+    assert created.assignments == [] and created.incident.under_covered is True
+    stored = client.get(f"/v1/incidents/{created.incident.id}",
+                        headers=auth(Role.dispatcher, region_id=city.id)).json()
+    assert stored["under_covered"] is True and stored["assignments"] == []
+    assert [e["kind"] for e in stored["timeline"]] == ["created", "skipped_busy",
+                                                       "under_covered"]
+
 def test_a_slow_sweep_takes_no_request_thread(settings, engine, monkeypatch, river):  # noqa: F811
     """A sweep waits on webhooks and WeChat; with one request handler thread, a request
     is still served meanwhile (the sweep runs in a thread of its own)."""
