@@ -73,9 +73,10 @@ class Settings(BaseSettings):
         description="`highway=*` values walkable only with foot=yes or a sidewalk.")
     worker_threads: int = Field(
         4, ge=1, le=200, description="Threads that run request handlers, and requests let "
-        "into the app at once (the rest wait in line). Walking searches are CPU-bound and "
-        "share one interpreter lock: a few threads keep latency flat under load, where "
-        "FastAPI's default of 40 makes them thrash.")
+        "into the app at once (the rest wait in line; one of them is kept for the calls of "
+        "an emergency: creating an incident, ranking, a responder's answer). Walking "
+        "searches are CPU-bound and share one interpreter lock: a few threads keep latency "
+        "flat under load, where FastAPI's default of 40 makes them thrash.")
     target_responders_per_community: int = Field(
         15, ge=0, description="Qualified responders each community should have (Baoding).")
     target_trainers_per_community: int = Field(
