@@ -175,6 +175,20 @@ def test_idle_sweep_takes_no_write_lock(app_one_alert, session, river, engine): 
         writer.close()
 
 
+
+def _rank_trauma(client, session, city, settings):
+    """A dispatcher's trauma call on the river's bank, ranked before it is stored (as
+    incident creation does, outside its write transaction)."""
+    state = client.app.state
+    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
+                          region_path=city.path)
+    lon, lat = _at(0, 25)
+    data = IncidentCreate(location=PointIn(lon=lon, lat=lat), kind="trauma")
+    now = utcnow()
+    ranked = service.rank_new_incident(session, state.networks, state.live, settings,
+                                       principal, data, now=now)
+    return principal, data, now, ranked
+
 def test_responder_claimed_since_the_ranking_is_skipped(client, session, river):  # noqa: F811
     """Incident creation ranks before its write transaction: a responder claimed by another
     incident in between is skipped (on the timeline), the others are still alerted."""
@@ -185,13 +199,7 @@ def test_responder_claimed_since_the_ranking_is_skipped(client, session, river):
         _on_duty(client, volunteer, x, 25)
     state, settings = client.app.state, client.app.state.settings.model_copy(
         update={"dispatch_alert_count": 2})
-    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
-                          region_path=city.path)
-    lon, lat = _at(0, 25)
-    data = IncidentCreate(location=PointIn(lon=lon, lat=lat), kind="trauma")
-    now = utcnow()
-    ranked = service.rank_new_incident(session, state.networks, state.live, settings,
-                                       principal, data, now=now)
+    principal, data, now, ranked = _rank_trauma(client, session, city, settings)
     assert [v.id for v in ranked.volunteers][:2] == [people[0].id, people[1].id]
     other = service.create_incident(session, state.networks, state.live, settings.model_copy(
         update={"dispatch_alert_count": 1}), principal, data, now=now)   # takes the nearest
@@ -216,13 +224,7 @@ def test_incident_whose_ranked_are_all_claimed_is_stored_under_covered(
     only = _responder(session, community, 1, 100, 25, ("trauma_bandaging",))
     _on_duty(client, only, 100, 25)
     state, settings = client.app.state, client.app.state.settings
-    principal = Principal(role=Role.dispatcher, subject="console", region_id=city.id,
-                          region_path=city.path)
-    lon, lat = _at(0, 25)
-    data = IncidentCreate(location=PointIn(lon=lon, lat=lat), kind="trauma")
-    now = utcnow()
-    ranked = service.rank_new_incident(session, state.networks, state.live, settings,
-                                       principal, data, now=now)
+    principal, data, now, ranked = _rank_trauma(client, session, city, settings)
     assert [v.id for v in ranked.volunteers] == [only.id]
     service.create_incident(session, state.networks, state.live, settings, principal, data,
                             now=now)  # takes the only responder
