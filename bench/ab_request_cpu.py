@@ -51,11 +51,11 @@ LABELS = ("`GET /healthz`", "`POST /v1/dispatch/rank`", "`POST /v1/incidents`",
 
 
 def revision(tree: Path) -> str:
-    described = subprocess.run(["git", "-C", str(tree), "log", "-1", "--format=%h %s"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", str(tree), "log", "-1", "--format=%h"],
+                            capture_output=True, text=True, check=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--", "app"],
                            capture_output=True, text=True, check=True).stdout.strip()
-    return f"`{described[:9]}`" + (" with uncommitted changes to app/" if dirty else "")
+    return f"`{commit}`" + (" with uncommitted changes to app/" if dirty else "")
 
 
 def serve_tree(stack: ExitStack, tree: Path, env: dict[str, str], headers: dict[str, str]
