@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -43,7 +42,7 @@ from bench.bench_http_dispatch import (
     location,
 )
 from bench.bench_request_cpu import server_cpu_s, server_pid
-from bench.http_harness import build_city, free_port
+from bench.http_harness import build_city, serve
 from bench.results_md import machine, update_section
 
 LABELS = ("`GET /healthz`", "`POST /v1/dispatch/rank`", "`POST /v1/incidents`",
@@ -56,29 +55,6 @@ def revision(tree: Path) -> str:
     dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--", "app"],
                            capture_output=True, text=True, check=True).stdout.strip()
     return f"`{commit}`" + (" with uncommitted changes to app/" if dirty else "")
-
-
-def serve_tree(stack: ExitStack, tree: Path, env: dict[str, str], headers: dict[str, str]
-               ) -> tuple[httpx.Client, int]:
-    """One uvicorn worker serving the code of ``tree``; its client and process id."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-         "--workers", "1", "--log-level", "warning"], cwd=tree, env={**os.environ, **env})
-    stack.callback(server.wait, timeout=10)
-    stack.callback(server.terminate)
-    base = f"http://127.0.0.1:{port}"
-    client = stack.enter_context(httpx.Client(base_url=base, headers=headers))
-    for _ in range(300):
-        try:
-            if client.get("/healthz").status_code == 200:
-                return client, server_pid(base)
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            raise SystemExit(f"the server of {tree} exited with status {server.returncode}")
-        time.sleep(0.1)
-    raise SystemExit(f"the server of {tree} did not start")
 
 
 def main() -> None:
@@ -113,10 +89,12 @@ def main() -> None:
             for suffix in ("", "-wal", "-shm"):  # the database is in WAL mode
                 if os.path.exists(database + suffix):
                     shutil.copy(database + suffix, copy + suffix)
-            served.append(serve_tree(stack, tree, {
+            base = stack.enter_context(serve({
                 **city.env, "RESCUE_DATABASE_URL": f"sqlite:///{copy}",
                 "RESCUE_REDIS_URL": REDIS_URL, "RESCUE_LIVE_FRESH_S": "900",
-                "RESCUE_ESCALATION_INTERVAL_S": "0"}, headers))
+                "RESCUE_ESCALATION_INTERVAL_S": "0"}, workers=1, tree=tree))
+            served.append((stack.enter_context(httpx.Client(base_url=base, headers=headers)),
+                           server_pid(base)))
         clients = [client for client, _ in served]
 
         def alternate(label: str, send: Callable[[int, int], httpx.Response]

@@ -138,13 +138,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(env: dict[str, str], *, workers: int) -> Iterator[str]:
-    """``uvicorn app.main:app`` with ``workers`` processes; yields its base URL once healthy."""
+def serve(env: dict[str, str], *, workers: int, tree: Path = ROOT) -> Iterator[str]:
+    """``uvicorn app.main:app`` with ``workers`` processes, serving the code of the work tree
+    ``tree`` (this one by default); yields its base URL once healthy."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env})
+        cwd=tree, env={**os.environ, **env})
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
