@@ -150,8 +150,12 @@ class WriteGroup:
             if not join:
                 self._commit()
             batch = self._open()
-            session = factory(bind=self._connection,
-                              join_transaction_mode="create_savepoint")
+            # The first unit of a group has the transaction to itself: if it fails, rolling
+            # all of it back loses nobody else's work, so it needs no savepoint (two
+            # statements fewer for a writer that finds no queue, the usual case).
+            alone = batch.writers == 0
+            session = factory(bind=self._connection, join_transaction_mode=(
+                "rollback_only" if alone else "create_savepoint"))
         except BaseException:
             self._turn.release()
             raise
@@ -159,7 +163,7 @@ class WriteGroup:
         try:
             try:
                 yield session
-                session.commit()  # releases the savepoint; the group commits later
+                session.commit()  # flushes (and releases the savepoint); the group commits
             except BaseException as exc:
                 failure = exc
                 try:
@@ -170,13 +174,16 @@ class WriteGroup:
                     batch.lost = True
             finally:
                 session.close()
-            batch.writers += 1
-            with self._state:
-                close_now = (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
-                             or time.monotonic() - batch.opened > self.MAX_OPEN_S
-                             or batch.lost)
-            if close_now:
-                self._commit()
+            if failure is not None and alone:
+                self._abandon()  # nothing of anyone's is left in it
+            else:
+                batch.writers += 1
+                with self._state:
+                    close_now = (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
+                                 or time.monotonic() - batch.opened > self.MAX_OPEN_S
+                                 or batch.lost)
+                if close_now:
+                    self._commit()
         finally:
             self._turn.release()
         self._wait_for(batch)
@@ -217,6 +224,18 @@ class WriteGroup:
             connection.commit()
         except BaseException as exc:
             batch.error = exc
+            connection.rollback()
+        finally:
+            connection.close()
+            batch.committed.set()
+
+    def _abandon(self) -> None:
+        """With the turn held: end the open group, which holds no work (its only unit
+        failed), and let the next unit begin afresh."""
+        connection, batch = self._connection, self._batch
+        assert connection is not None and batch is not None
+        self._connection = self._batch = None
+        try:
             connection.rollback()
         finally:
             connection.close()

@@ -192,10 +192,16 @@ def _problem_response(problem: dict[str, Any], headers: Mapping[str, str] | None
                         media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 
+def problem_response(problem: ProblemError, request: Request) -> JSONResponse:
+    """The answer to a problem a route returns instead of raising (a raised one rolls back
+    the request's session)."""
+    return _problem_response(problem.to_problem(request.url.path), problem.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return _problem_response(exc.to_problem(request.url.path), exc.headers)
+        return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, text
 
 from app.db import make_engine, make_sessionmaker, transaction, write_group
@@ -196,3 +197,36 @@ def test_a_writer_never_reports_work_sqlite_rolled_back(tmp_path):
     with transaction(factory) as session:  # the next writer starts afresh
         _write_cursor(session, "after")
     assert _stored(reader) == ["after", "taken"]
+
+
+def test_a_writer_alone_in_its_group_needs_no_savepoint(tmp_path):
+    """The first unit of a group has the transaction to itself: it takes no savepoint, and
+    when it fails its own error is reported, nothing of it is stored, and the next writer
+    begins a fresh transaction; the units that join a group still take one each."""
+    factory, reader = _factories(tmp_path, 2)
+    savepoints = []
+    event.listen(factory.kw["bind"], "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: savepoints.append(statement)
+                 if statement.startswith("SAVEPOINT") else None)
+    with transaction(factory) as session:
+        _write_cursor(session, "alone")
+    assert savepoints == []
+
+    def fails(session) -> None:
+        _write_cursor(session, "fails")
+        raise ValueError("this one fails")
+
+    with pytest.raises(ValueError, match="this one fails"), transaction(factory) as session:
+        fails(session)
+    with transaction(factory) as session:
+        _write_cursor(session, "after")
+    assert _stored(reader) == ["after", "alone"] and savepoints == []
+
+    release, threads, outcomes = _queue_behind_first(
+        factory, {"joins": lambda session: _write_cursor(session, "joins")})
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == {"first": "ok", "joins": "ok"}
+    assert len(savepoints) == 1  # the joining unit's, not the first one's
+    assert _stored(reader) == ["after", "alone", "first", "joins"]

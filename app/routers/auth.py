@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
 
 from app.deps import PUBLIC, DbSession, SettingsDep
 from app.errors import (
     Conflict,
     NotFound,
+    ProblemError,
     TooManyRequests,
     Unauthorized,
     UpstreamUnavailable,
+    problem_response,
     problem_responses,
 )
 from app.schemas.auth import PasswordLogin, TokenRead, WechatLogin
@@ -21,14 +25,14 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"], dependencies=[Depends(PUBLI
 
 @router.post("/token", operation_id="login_with_password", response_model=TokenRead,
              responses=problem_responses(Unauthorized, TooManyRequests))
-def login_with_password(data: PasswordLogin, session: DbSession, settings: SettingsDep
-                        ) -> TokenRead:
-    try:
-        return service.password_login(session, settings, username=data.username,
-                                      password=data.password)
-    except (Unauthorized, TooManyRequests):
-        session.commit()  # the failure count must survive the error response
-        raise
+def login_with_password(data: PasswordLogin, request: Request, session: DbSession,
+                        settings: SettingsDep) -> Any:
+    result = service.password_login(session, settings, username=data.username,
+                                    password=data.password)
+    if isinstance(result, ProblemError):
+        # Answered, not raised: the request's session then commits the failure count.
+        return problem_response(result, request)
+    return result
 
 
 @router.post("/wechat", operation_id="login_with_wechat", response_model=TokenRead,

@@ -34,25 +34,27 @@ def create_console_user(session: Session, *, username: str, password: str, role:
 
 
 def password_login(session: Session, settings: Settings, *, username: str, password: str
-                   ) -> TokenRead:
+                   ) -> TokenRead | Unauthorized | TooManyRequests:
     """Failures are counted in the user's row; after ``login_max_failures`` the account waits
-    ``login_lockout_s`` whatever the password. The caller must commit even on failure."""
+    ``login_lockout_s`` whatever the password. A refusal is returned, not raised: the
+    failure count it records is committed with it (a unit of work that raises is rolled
+    back whole)."""
     now = utcnow()
     user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
     if user is None:
         verify_password(password, _DUMMY_HASH)
-        raise Unauthorized("Wrong user name or password", field="password")
+        return Unauthorized("Wrong user name or password", field="password")
     if user.locked_until is not None and user.locked_until > now:
         wait_s = int((user.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests(f"Too many failed sign-ins; try again in {wait_s} s",
-                              field="password", headers={"Retry-After": str(wait_s)})
+        return TooManyRequests(f"Too many failed sign-ins; try again in {wait_s} s",
+                               field="password", headers={"Retry-After": str(wait_s)})
     if not verify_password(password, user.password_hash):
         user.failed_logins += 1
         if user.failed_logins >= settings.login_max_failures:
             user.locked_until = now + timedelta(seconds=settings.login_lockout_s)
             user.failed_logins = 0
         session.flush()
-        raise Unauthorized("Wrong user name or password", field="password")
+        return Unauthorized("Wrong user name or password", field="password")
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
