@@ -107,9 +107,10 @@ class WriteGroup:
     synchronous=FULL: an acknowledged incident is never lost). Under load, writers queue
     for the lock, and each held it for its own BEGIN, its statements and its own fsync.
     Here the writers of this process take turns on one shared transaction instead: each
-    unit of work runs in a savepoint of it (a failing one is rolled back alone), and the
-    transaction is committed when no other writer of this process is waiting for its turn,
-    or when the group is full or old. Every writer returns only after the commit that
+    unit of work after the first runs in a savepoint of it (a failing one is rolled back
+    alone; the first has the transaction to itself), and the transaction is committed
+    when no other writer of this process is waiting for its turn, or when the group is
+    full or old. Every writer returns only after the commit that
     holds its work, so an acknowledged write is still on disk; the queue that built up
     behind one lock pays one BEGIN and one fsync.
     """
