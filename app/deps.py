@@ -103,8 +103,9 @@ Writer = Annotated[Callable[[], AbstractContextManager[Session]], Depends(get_wr
 
 
 async def get_fresh_reader(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """A read transaction of its own, to read what the route's writer just committed (the
-    request's session keeps the snapshot of its first read)."""
+    """A read transaction of its own: what a route reads before its short write (without
+    the write lock), or what its writer just committed (the request's session keeps the
+    snapshot of its first read)."""
     return partial(transaction, request.app.state.sessionmaker, write=False)
 
 

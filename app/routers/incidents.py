@@ -186,9 +186,11 @@ def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader
     credited with service hours and asked to check in (how are you, a debrief talk?); the
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
     then."""
-    with writer() as tx:  # the caller's token and area were read before, without the lock
-        closed = service.close_incident(tx, settings, incident_id, principal,
-                                        outcome=data.outcome, now=utcnow())
+    with reader() as session:  # what to close, read without the write lock
+        closing = service.read_for_closing(session, incident_id, principal)
+    with writer() as tx:
+        closed = service.close(tx, settings, closing, by=principal.subject,
+                               outcome=data.outcome, now=utcnow())
     if prefers_minimal(prefer):
         return no_content_as_preferred()
     with reader() as session:  # after the write lock is free

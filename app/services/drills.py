@@ -18,7 +18,14 @@ from app.schemas.drill import DrillCreate
 from app.schemas.incident import IncidentCreate
 from app.security import Principal, Role
 from app.services.dispatch import rank
-from app.services.incidents import CreatedIncident, close, get_incident, open_incident
+from app.services.incidents import (
+    Closing,
+    CreatedIncident,
+    assignments_of,
+    close,
+    get_incident,
+    open_incident,
+)
 from app.services.scope import city_of, get_scoped
 from app.services.volunteers import get_self, is_qualified_trainer
 from app.settings import Settings
@@ -82,5 +89,6 @@ def get_drill(session: Session, principal: Principal, incident_id: int) -> Incid
 
 def end_drill(session: Session, settings: Settings, principal: Principal, incident_id: int,
               *, outcome: str, now: datetime) -> Incident:
-    return close(session, settings, get_drill(session, principal, incident_id),
+    drill = get_drill(session, principal, incident_id)
+    return close(session, settings, Closing(drill, assignments_of(session, drill)),
                  by=principal.actor, outcome=outcome, now=now).incident

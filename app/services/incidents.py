@@ -444,10 +444,26 @@ def transition(session: Session, assignment_id: int, volunteer_id: int, action: 
     return assignment
 
 
-def close_incident(session: Session, settings: Settings, incident_id: int,
-                   principal: Principal, *, outcome: str, now: datetime) -> ClosedIncident:
-    return close(session, settings, get_incident(session, incident_id, principal),
-                 by=principal.subject, outcome=outcome, now=now)
+@dataclass(frozen=True)
+class Closing:
+    """An incident to close, read before the write transaction that closes it (a close
+    holds SQLite's write lock only for its writes): in the caller's area, open when read,
+    and its assignments as they were then. ``close`` reconciles what changed meanwhile."""
+
+    incident: Incident
+    assignments: list[Assignment]
+
+
+def read_for_closing(session: Session, incident_id: int, principal: Principal) -> Closing:
+    incident = get_incident(session, incident_id, principal)
+    _must_be_open(incident)
+    return Closing(incident, assignments_of(session, incident))
+
+
+def _must_be_open(incident: Incident) -> None:
+    if incident.status != IncidentStatus.open.value:
+        raise Conflict(f"the incident is already {incident.status}", field="status",
+                       code="invalid_transition")
 
 
 @dataclass(frozen=True)
@@ -466,7 +482,12 @@ _CLOSE_OPEN_INCIDENT = (
     .where(_INCIDENTS.id == bindparam("closing"),
            _INCIDENTS.status == IncidentStatus.open.value)
     .values(status=IncidentStatus.closed.value, outcome=bindparam("outcome"),
-            closed_at=_CLOSED_AT, updated_at=_CLOSED_AT))
+            closed_at=_CLOSED_AT, updated_at=_CLOSED_AT)
+    # what the escalation sweep may have changed since the incident was read
+    .returning(_INCIDENTS.budget_s, _INCIDENTS.under_covered))
+# What an active assignment's responder may change until it ends.
+_CHANGING_ASSIGNMENT_COLUMNS = ("status", "responded_at", "arrived_at", "released_at",
+                                "updated_at")
 # Responders still alerted are stood down, the others released: one statement for all of an
 # incident's active assignments (per-row UPDATEs are as many round trips into SQLite, each
 # a wait for the interpreter lock while the writer holds the database's write lock). It
@@ -479,36 +500,44 @@ _END_ACTIVE_ASSIGNMENTS = (
                          AssignmentStatus.cancelled.value),
                         else_=AssignmentStatus.released.value),
             released_at=_CLOSED_AT, updated_at=_CLOSED_AT)
-    .returning(_ASSIGNMENTS.id, _ASSIGNMENTS.status))
+    .returning(_ASSIGNMENTS.id, *(_ASSIGNMENTS[c] for c in _CHANGING_ASSIGNMENT_COLUMNS)))
 
 
-def close(session: Session, settings: Settings, incident: Incident, *, by: str, outcome: str,
+def close(session: Session, settings: Settings, closing: Closing, *, by: str, outcome: str,
           now: datetime) -> ClosedIncident:
     """Record the outcome; responders still alerted are stood down, the others released,
-    credited with service hours and asked how they are; fetched AEDs are to be checked."""
-    if incident.status != IncidentStatus.open.value:
-        raise Conflict(f"the incident is already {incident.status}", field="status",
-                       code="invalid_transition")
-    assignments = assignments_of(session, incident)
-    ended = dict(session.execute(_END_ACTIVE_ASSIGNMENTS,
-                                 {"closing": incident.id, "now": now}).all())
-    timeline: list[IncidentEvent] = []
-    for assignment in assignments:
-        final = ended.get(assignment.id)
-        if final is None:
-            continue
-        for key, value in (("status", final), ("released_at", now), ("updated_at", now)):
-            set_committed_value(assignment, key, value)  # as written, not to write again
-        timeline.append(new_event(incident, final, at=now, volunteer_id=assignment.volunteer_id,
-                                  reason="incident closed"))
+    credited with service hours and asked how they are; fetched AEDs are to be checked.
+
+    ``closing`` may have been read in another transaction: the statements here change only
+    what is still active or open, say what they changed, and the assignments are read
+    again in the rare case that one changed in between."""
+    incident = closing.incident
+    _must_be_open(incident)
+    ended = {row.id: row for row in session.execute(
+        _END_ACTIVE_ASSIGNMENTS, {"closing": incident.id, "now": now})}
+    assignments = closing.assignments
+    known = {a.id for a in assignments}
+    if not ended.keys() <= known or any(
+            a.status in ACTIVE_ASSIGNMENT_STATUSES and a.id not in ended for a in assignments):
+        # A responder answered, or the sweep alerted another, since they were read.
+        assignments = assignments_of(session, incident)  # read after the UPDATE: as ended
+    else:
+        for assignment in assignments:
+            row = ended.get(assignment.id)
+            for column in _CHANGING_ASSIGNMENT_COLUMNS if row is not None else ():
+                set_committed_value(assignment, column, getattr(row, column))  # as written
+    timeline = [new_event(incident, ended[a.id].status, at=now, volunteer_id=a.volunteer_id,
+                          reason="incident closed") for a in assignments if a.id in ended]
     # One Core UPDATE (the ORM's unit of work cost more than the statement); only an open
-    # incident is closed, so two closings racing on PostgreSQL cannot both go through.
-    if session.connection().execute(_CLOSE_OPEN_INCIDENT, {
-            "closing": incident.id, "outcome": outcome, "now": now}).rowcount != 1:
+    # incident is closed, so two closings racing cannot both go through.
+    closed = session.connection().execute(_CLOSE_OPEN_INCIDENT, {
+        "closing": incident.id, "outcome": outcome, "now": now}).first()
+    if closed is None:
         raise Conflict("the incident was closed meanwhile", field="status",
                        code="invalid_transition")
     for key, value in (("status", IncidentStatus.closed.value), ("outcome", outcome),
-                       ("closed_at", now), ("updated_at", now)):
+                       ("closed_at", now), ("updated_at", now), ("budget_s", closed.budget_s),
+                       ("under_covered", closed.under_covered)):
         set_committed_value(incident, key, value)  # as written, not to write again
     timeline.append(new_event(incident, "closed", at=now, outcome=outcome, by=by))
     after_close(session, settings, incident, assignments, now=now, timeline=timeline)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from app.errors import Conflict
 from app.models import EquipmentPoint
 from app.security import Role
 from app.services.service_hours import minutes_served
@@ -198,3 +200,59 @@ def test_aed_of_a_fetcher_stood_down_is_still_checked(client, session, river):  
     checks = client.get("/v1/follow-ups?kind=aed_check", headers=auth(
         Role.city_admin, region_id=city.id)).json()
     assert [c["equipment_id"] for c in checks["items"]] == [aed.id]
+
+
+def test_a_close_read_before_responders_answered_still_credits_them(
+        client, session, settings, river):  # noqa: F811
+    """A close reads the incident and its assignments before it takes the write lock. A
+    responder who accepts in between is released and credited, not cancelled as the read
+    said; one who declines in between stays declined; the closed incident is not closed
+    again from the same reading."""
+    from app.db import transaction
+    from app.models.base import utcnow
+    from app.security import Principal
+    from app.services.incidents import close, read_for_closing
+
+    city, community = river
+    first = _responder(session, community, 1, -100, 25)
+    second = _responder(session, community, 3, -150, 25)
+    for volunteer, x in ((first, -100), (second, -150)):
+        _on_duty(client, volunteer, x, 25)
+    console = auth(Role.dispatcher, region_id=city.id)
+    dispatcher = Principal(role=Role.dispatcher, subject="test", region_id=city.id,
+                           region_path=city.path)
+    factory = client.app.state.sessionmaker
+
+    def close_after(answer) -> tuple[dict[int, str], list[tuple[str, int]]]:
+        incident = client.post("/v1/incidents", headers=console, json=_body()).json()
+        incident_id = incident["incident"]["id"]
+        with transaction(factory, write=False) as reading:
+            closing = read_for_closing(reading, incident_id, dispatcher)
+        assert {a.status for a in closing.assignments} == {"alerted"}
+        answer()  # after the read, before the close
+        with transaction(factory) as tx:
+            closed = close(tx, settings, closing, by="test", outcome="rosc", now=utcnow())
+        status = {a.volunteer_id: a.status for a in closed.assignments}
+        read_back = client.get(f"/v1/incidents/{incident_id}", headers=console).json()
+        assert {a["volunteer_id"]: a["status"] for a in read_back["assignments"]} == status
+        with pytest.raises(Conflict), transaction(factory) as tx:
+            close(tx, settings, closing, by="test", outcome="rosc", now=utcnow())
+        return status, [(e["kind"], e["volunteer_id"]) for e in read_back["timeline"]
+                        if e["kind"] in ("released", "cancelled", "hours_credited")]
+
+    # what the close's own UPDATE returned brings the read assignments up to date
+    assert close_after(lambda: _accept_all(client, [first])) == (
+        {first.id: "released", second.id: "cancelled"},
+        [("released", first.id), ("cancelled", second.id), ("hours_credited", first.id)])
+
+    # an assignment that ended in between makes the close read them all again
+    def first_declines_second_accepts() -> None:
+        me = auth(Role.volunteer, volunteer_id=first.id)
+        alert, = client.get("/v1/volunteers/me/alerts", headers=me).json()
+        assert client.post(f"/v1/assignments/{alert['assignment_id']}/decline",
+                           headers=me).status_code == 200
+        _accept_all(client, [second])
+
+    assert close_after(first_declines_second_accepts) == (
+        {first.id: "declined", second.id: "released"},
+        [("released", second.id), ("hours_credited", second.id)])
