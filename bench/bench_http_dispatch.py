@@ -22,10 +22,13 @@ loop from random street points:
   asks for none (`Prefer: return=minimal`: 204, as a bulk-closing integration would).
 
 Fixes are refreshed (untimed) before each run, so they stay within the default
-freshness window. Writes its section of bench/RESULTS.md.
+freshness window. Writes its section of bench/RESULTS.md. With `--write-lock-probe`
+(SQLite) the server times its write lock (bench/write_lock_probe.py) and the section says
+how busy the lock was in each incident run.
 
     python bench/bench_http_dispatch.py [--rank-rates 100] [--incident-rates 20,50]
         [--seconds 20] [--volunteers 3000] [--hold 2] [--postgres URL]
+        [--worker-threads N] [--write-lock-probe]
 """
 
 from __future__ import annotations
@@ -177,7 +180,12 @@ def main() -> None:
                         "writes a section of its own")
     parser.add_argument("--escalation-interval", type=float, default=5.0,
                         help="RESCUE_ESCALATION_INTERVAL_S of the server (0: no sweep)")
+    parser.add_argument("--write-lock-probe", action="store_true",
+                        help="SQLite: serve bench/write_lock_probe.py's app, which times the "
+                        "write lock, and report how busy it was in each run")
     args = parser.parse_args()
+    if args.write_lock_probe and args.postgres:
+        parser.error("--write-lock-probe times SQLite's write lock; PostgreSQL has none")
     # A run must fit in the freshness window (fixes are refreshed before each run).
     fresh_s = max(DEFAULT_FRESH_S, math.ceil(args.seconds + args.hold + 30))
 
@@ -222,7 +230,13 @@ def main() -> None:
                                       "/close", json={"outcome": "false_alarm"},
                                       headers={"Prefer": "return=minimal"})
 
-        with serve(env, workers=args.workers) as base:
+        lock_log = Path(tmp) / "write-lock"
+        app = "app.main:app"
+        if args.write_lock_probe:
+            lock_log.mkdir()
+            env["RESCUE_BENCH_LOCK_LOG"] = str(lock_log)
+            app = "bench.write_lock_probe:app"
+        with serve(env, workers=args.workers, app=app) as base:
             left_open: list[int] = []
 
             def sweep_up() -> None:
@@ -237,9 +251,30 @@ def main() -> None:
                                     seconds=args.seconds, headers=headers, after=close,
                                     before_each=sweep_up)
             sweep_up()
+        locks = ([lock_line(lock_log, run) for run in incident_runs]
+                 if args.write_lock_probe else [])
     live.close()
     write(args, city, area_km2=area_km2, on_duty_s=on_duty_s, fresh_s=fresh_s,
-          rank_runs=rank_runs, incident_runs=incident_runs, left_open=sum(left_open))
+          rank_runs=rank_runs, incident_runs=incident_runs, left_open=sum(left_open),
+          locks=locks)
+
+
+def lock_line(folder: Path, run: Run) -> str:
+    """How busy SQLite's write lock was during a run (creations and their closes), from
+    the lines bench/write_lock_probe.py's workers wrote: one per committed write group."""
+    held, writers, groups = 0.0, 0, 0
+    for path in folder.glob("*.txt"):
+        for line in path.read_text().splitlines():
+            at, hold_s, count = line.split()
+            if run.started <= float(at) <= run.ended:
+                held += float(hold_s)
+                writers += int(count)
+                groups += 1
+    if not groups:
+        return f"write lock at {run.rate:g}/s: no write group committed"
+    return (f"write lock at {run.rate:g}/s (creations and their closes): held "
+            f"{held / (run.ended - run.started):.0%} of the run, {1000 * held / writers:.1f} ms "
+            f"per writer, {writers / groups:.2f} writers per group")
 
 
 def row(endpoint: str, run: Run, status: int, target_ms: float) -> str:
@@ -277,7 +312,7 @@ def work_done(rank_runs: list[Run], incident_runs: list[Run]) -> list[str]:
 
 def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty_s: float,
           fresh_s: float, rank_runs: list[Run], incident_runs: list[Run],
-          left_open: int) -> None:
+          left_open: int, locks: list[str]) -> None:
     rows = "\n".join([*(row("`POST /v1/dispatch/rank`", r, 200, RANK_TARGET_MS)
                         for r in rank_runs),
                       *(row("`POST /v1/incidents`", r, 201, INCIDENT_TARGET_MS)
@@ -285,7 +320,7 @@ def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty
     work = "\n".join(f"- {line}" for line in [
         *work_done(rank_runs, incident_runs),
         f"incidents left open by the runs (close failed, or created after the client gave "
-        f"up at 10 s), closed between runs: {left_open}"])
+        f"up at 10 s), closed between runs: {left_open}", *locks])
     freshness = ("default freshness (RESCUE_LIVE_FRESH_S 120 s)" if fresh_s == DEFAULT_FRESH_S
                  else f"RESCUE_LIVE_FRESH_S raised to {fresh_s:g} s for runs this long")
     sweep = (f"escalation sweep on (every {args.escalation_interval:g} s)"
@@ -301,6 +336,9 @@ def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty
     if args.worker_threads is not None:
         section += f"_threads{args.worker_threads}"
         flag += f" --worker-threads {args.worker_threads}"
+    if args.write_lock_probe:  # a server with the probe's timing: a section of its own
+        section += "_lockprobe"
+        flag += " --write-lock-probe"
     markdown = f"""## HTTP ranking and incident creation on {database.split(' (')[0]} \
 (`python bench/bench_http_dispatch.py{flag}`)
 

@@ -138,12 +138,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(env: dict[str, str], *, workers: int, tree: Path = ROOT) -> Iterator[str]:
-    """``uvicorn app.main:app`` with ``workers`` processes, serving the code of the work tree
-    ``tree`` (this one by default); yields its base URL once healthy."""
+def serve(env: dict[str, str], *, workers: int, tree: Path = ROOT,
+          app: str = "app.main:app") -> Iterator[str]:
+    """``uvicorn app.main:app`` (or another ``app``) with ``workers`` processes, serving the
+    code of the work tree ``tree`` (this one by default); yields its base URL once healthy."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", app, "--port", str(port),
          "--workers", str(workers), "--log-level", "warning"],
         cwd=tree, env={**os.environ, **env})
     try:
@@ -209,6 +210,8 @@ class Run:
     latencies_ms: np.ndarray
     statuses: dict[int, int]  # status code -> requests; TRANSPORT_ERROR: no answer
     responses: list[Answer] = field(repr=False)  # those that were answered
+    started: float = 0.0  # wall time (time.time()) of the first scheduled request
+    ended: float = 0.0  # wall time when the last answer came
 
     @property
     def count(self) -> int:
@@ -257,8 +260,9 @@ async def open_loop(base: str, send: Send, *, rate: float, seconds: float,
                     await after(client, i, response)
 
         start = time.perf_counter() + 0.5
+        started = time.time() + 0.5
         await asyncio.gather(*(one(i, start + i / rate) for i in range(count)))
-    return Run(rate, np.array(latencies) * 1000, statuses, responses)
+    return Run(rate, np.array(latencies) * 1000, statuses, responses, started, time.time())
 
 
 def wait_until_idle(base: str, *, quick_s: float = 0.05, limit_s: float = 300) -> None:
