@@ -110,9 +110,9 @@ class WriteGroup:
     unit of work after the first runs in a savepoint of it (a failing one is rolled back
     alone; the first has the transaction to itself), and the transaction is committed
     when no other writer of this process is waiting for its turn, or when the group is
-    full or old. Every writer returns only after the commit that
-    holds its work, so an acknowledged write is still on disk; the queue that built up
-    behind one lock pays one BEGIN and one fsync.
+    full or old. Every writer returns only after the commit that holds its work, so an
+    acknowledged write is still on disk; the queue that built up behind one lock pays one
+    BEGIN and one fsync.
     """
 
     MAX_WRITERS = 16  # a busy process hands the lock to the other processes this often
@@ -214,29 +214,28 @@ class WriteGroup:
 
     def _commit(self) -> None:
         """With the turn held: commit the open group and wake its writers."""
+        self._end_group(keep=True)
+
+    def _abandon(self) -> None:
+        """With the turn held: end the open group, which holds no work (its only unit
+        failed), and let the next unit begin afresh."""
+        self._end_group(keep=False)
+
+    def _end_group(self, *, keep: bool) -> None:
         connection, batch = self._connection, self._batch
         if connection is None or batch is None:
             return
         self._connection = self._batch = None
         try:
+            if not keep:
+                connection.rollback()
+                return
             if batch.lost or not connection.connection.driver_connection.in_transaction:
                 # Rolled back under us: committing would report nothing and save nothing.
                 raise sqlite3.OperationalError("SQLite rolled back the whole transaction")
             connection.commit()
         except BaseException as exc:
             batch.error = exc
-            connection.rollback()
-        finally:
-            connection.close()
-            batch.committed.set()
-
-    def _abandon(self) -> None:
-        """With the turn held: end the open group, which holds no work (its only unit
-        failed), and let the next unit begin afresh."""
-        connection, batch = self._connection, self._batch
-        assert connection is not None and batch is not None
-        self._connection = self._batch = None
-        try:
             connection.rollback()
         finally:
             connection.close()
