@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 # pyproj must be loaded before mod_spatialite: both bring a PROJ library, and if SpatiaLite's
 # is resolved first, importing pyproj later corrupts the heap (double free at exit).
@@ -20,9 +23,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+# BEGIN IMMEDIATE that fails at once (WriteLockBusy) when another writer holds the lock.
+_IMMEDIATE_OR_FAIL = "IMMEDIATE OR FAIL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # Longest pause between two tries for SQLite's write lock (see _begin_immediate).
 _WRITE_LOCK_MAX_PAUSE_S = 0.001
+T = TypeVar("T")
+
+
+class WriteLockBusy(sqlite3.OperationalError):
+    """Another connection holds SQLite's write lock (a try that does not wait)."""
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -70,14 +80,17 @@ def make_engine(database_url: str, *, spatialite_library: str = "mod_spatialite"
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         if mode == "IMMEDIATE":
             _begin_immediate(connection.connection.driver_connection)
+        elif mode == _IMMEDIATE_OR_FAIL:
+            _begin_immediate(connection.connection.driver_connection, wait=False)
         else:
             connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
-def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
-    """Take SQLite's write lock, waiting for another process's writer in short steps.
+def _begin_immediate(dbapi_connection: sqlite3.Connection, *, wait: bool = True) -> None:
+    """Take SQLite's write lock, waiting for another process's writer in short steps
+    (``wait=False``: raise ``WriteLockBusy`` at once instead).
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries, so under
     a steady stream of short writes a waiter oversleeps many times over and a 5 ms write
@@ -92,12 +105,29 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if "locked" not in str(exc):
+                    raise
+                if not wait:
+                    raise WriteLockBusy(str(exc)) from exc
+                if time.monotonic() > deadline:
                     raise
             time.sleep(pause)
             pause = min(2 * pause, _WRITE_LOCK_MAX_PAUSE_S)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+
+
+async def _polling(until: Callable[[], T | None], what: str) -> T:
+    """Call ``until`` in short, growing pauses of the event loop until it returns
+    something; SQLite's lock error after ``SQLITE_BUSY_TIMEOUT_S``."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    pause = 0.0001
+    while (result := until()) is None:
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"database is locked ({what})")
+        await asyncio.sleep(pause)
+        pause = min(2 * pause, _WRITE_LOCK_MAX_PAUSE_S)
+    return result
 
 
 class WriteGroup:
@@ -151,6 +181,45 @@ class WriteGroup:
             if not join:
                 self._commit()
             batch = self._open()
+        except BaseException:
+            self._turn.release()
+            raise
+        with self._in_turn(factory, batch, end_group=False) as session:
+            yield session
+
+    async def run(self, factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+        """Run ``work`` as a unit of its own, in the calling event loop, and commit it.
+
+        Written for the calls of an emergency, which run in the event loop instead of a
+        worker thread: waiting for this process's turn and for SQLite's write lock are
+        pauses of the loop (its other requests go on meanwhile), and once the lock is
+        taken nothing else of this process runs until the commit. A writer in a thread
+        shares the interpreter with the worker's other threads and waits for it again
+        after every SQLite call, so it held the lock about twice its own CPU time.
+        The group is committed at the end of the unit: waiting in the loop for writers in
+        threads to join it would hold the loop."""
+        await _polling(lambda: True if self._turn.acquire(blocking=False) else None,
+                       "waited for this process's writers")
+        try:
+            batch = await _polling(self._try_open, "waited for other processes' writers")
+        except BaseException:
+            self._turn.release()
+            raise
+        with self._in_turn(factory, batch, end_group=True) as session:
+            return work(session)
+
+    def _try_open(self) -> _Batch | None:
+        try:
+            return self._open(wait=False)
+        except WriteLockBusy:
+            return None
+
+    @contextmanager
+    def _in_turn(self, factory: sessionmaker[Session], batch: _Batch, *, end_group: bool
+                 ) -> Iterator[Session]:
+        """With the turn held and ``batch`` open: one unit's session in it; gives the turn
+        back and returns once the group that holds the unit's work is committed."""
+        try:
             # The first unit of a group has the transaction to itself: if it fails, rolling
             # all of it back loses nobody else's work, so it needs no savepoint (two
             # statements fewer for a writer that finds no queue, the usual case).
@@ -180,7 +249,8 @@ class WriteGroup:
             else:
                 batch.writers += 1
                 with self._state:
-                    close_now = (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
+                    close_now = (end_group or self._waiting == 0
+                                 or batch.writers >= self.MAX_WRITERS
                                  or time.monotonic() - batch.opened > self.MAX_OPEN_S
                                  or batch.lost)
                 if close_now:
@@ -195,16 +265,18 @@ class WriteGroup:
         if failure is not None:
             raise failure
 
-    def _open(self) -> _Batch:
+    def _open(self, *, wait: bool = True) -> _Batch:
         # A group past its age is committed before the next unit joins it: the writers in
         # it wait for no unit that started after the limit (a long one, e.g. an import,
         # would hold them as long as it runs).
         if self._batch is not None and time.monotonic() - self._batch.opened > self.MAX_OPEN_S:
             self._commit()
         if self._connection is None:
-            connection = writer_bind(self._engine).connect()
+            bind = writer_bind(self._engine) if wait else self._engine.execution_options(
+                **{SQLITE_BEGIN_OPTION: _IMMEDIATE_OR_FAIL})
+            connection = bind.connect()
             try:
-                connection.begin()  # BEGIN IMMEDIATE: waits for other processes' writers
+                connection.begin()  # BEGIN IMMEDIATE: takes (or waits for) the write lock
             except BaseException:
                 connection.close()
                 raise
@@ -311,6 +383,29 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True, join: boo
         except BaseException:
             session.rollback()
             raise
+
+
+async def run_unit(factory: sessionmaker[Session], work: Callable[[Session], T], *,
+                   write: bool) -> T:
+    """``work`` as one unit of work (``transaction``), for a coroutine.
+
+    On SQLite it runs in the calling event loop itself: a statement there is a call into
+    the library, not a round trip, and a writer that keeps the interpreter to itself holds
+    the write lock only as long as its own work (``WriteGroup.run``). On PostgreSQL every
+    statement is a round trip, which the loop must not sit through: a worker thread."""
+    engine = factory.kw["bind"]
+    if not is_sqlite(engine):
+        return await anyio.to_thread.run_sync(_run_in_transaction, factory, work, write)
+    group = write_group(engine) if write else None
+    if group is not None:
+        return await group.run(factory, work)
+    return _run_in_transaction(factory, work, write)
+
+
+def _run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T],
+                        write: bool) -> T:
+    with transaction(factory, write=write) as session:
+        return work(session)
 
 
 def dialect_insert(dialect: str, table: Any) -> Any:

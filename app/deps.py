@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -17,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import is_sqlite, transaction
+from app.db import is_sqlite, run_unit, transaction
 from app.errors import Forbidden, Unauthorized, Unprocessable
 from app.geo.crs import Crs, to_wgs84
 from app.live.state import LiveState
@@ -29,6 +27,7 @@ from app.settings import Settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -36,7 +35,7 @@ async def get_settings(request: Request) -> Settings:
 
 
 def read_only(endpoint: EndpointT) -> EndpointT:
-    """Mark a POST that only reads (a ranking, a computation): its request runs without
+    """Mark a POST that only reads (a computation such as AED placements): its request runs without
     the write lock, which SQLite holds for the whole of a writing request."""
     endpoint.read_only = True  # type: ignore[attr-defined]
     return endpoint
@@ -91,26 +90,31 @@ async def _in_exit_thread(function: Callable[..., Any], *args: Any) -> Any:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_writer(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """For a ``read_only`` route that writes at its end: a short write transaction of its
-    own, committed when its ``with`` block ends, so the write lock is held only that long.
-    Short, so it may share the commit of the writers before it (``join``): no network
-    call inside. (Async: it does no I/O, and a sync dependency costs a thread-pool trip.)"""
-    return partial(transaction, request.app.state.sessionmaker, join=True)
+@dataclass(frozen=True)
+class Units:
+    """Units of work for a route that is a coroutine: the calls of an emergency (ranking,
+    creating and closing an incident). Each unit is one transaction (``app.db.run_unit``):
+    on SQLite it runs in the event loop, with no thread-pool trip, and a writing unit
+    holds the write lock only for its own work; on PostgreSQL in a worker thread. A route
+    reads in one unit and writes in a short one of its own, so the lock is not held while
+    it ranks or builds its response."""
+
+    sessionmaker: sessionmaker[Session]
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        return await run_unit(self.sessionmaker, work, write=False)
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Committed before it returns; no network call inside (on SQLite the write lock
+        is held, and the worker's event loop with it, until the unit ends)."""
+        return await run_unit(self.sessionmaker, work, write=True)
 
 
-Writer = Annotated[Callable[[], AbstractContextManager[Session]], Depends(get_writer)]
+async def get_units(request: Request) -> Units:
+    return Units(request.app.state.sessionmaker)
 
 
-async def get_fresh_reader(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """A read transaction of its own: what a route reads before its short write (without
-    the write lock), or what its writer just committed (the request's session keeps the
-    snapshot of its first read)."""
-    return partial(transaction, request.app.state.sessionmaker, write=False)
-
-
-FreshReader = Annotated[Callable[[], AbstractContextManager[Session]],
-                        Depends(get_fresh_reader)]
+UnitsDep = Annotated[Units, Depends(get_units)]
 
 
 async def get_networks(request: Request) -> NetworkRegistry:
@@ -149,9 +153,9 @@ class RegionPaths:
             return None
         return known[0]
 
-    def load(self, region_id: int) -> str | None:
-        with transaction(self._sessionmaker, write=False) as session:
-            path = session.scalar(_REGION_PATH, {"region_id": region_id})
+    async def load(self, region_id: int) -> str | None:
+        path = await run_unit(self._sessionmaker, lambda session: session.scalar(
+            _REGION_PATH, {"region_id": region_id}), write=False)
         if path is not None:
             self._known[region_id] = (path, time.monotonic() + self._ttl_s)
         return path
@@ -175,7 +179,7 @@ async def get_principal(request: Request, settings: Settings,
         paths: RegionPaths = request.app.state.region_paths
         region_path = paths.remembered(int(region_id))
         if region_path is None:
-            region_path = await anyio.to_thread.run_sync(paths.load, int(region_id))
+            region_path = await paths.load(int(region_id))
         if region_path is None:
             raise Unauthorized("The token's region no longer exists")
     volunteer_id = claims.get("volunteer_id")

@@ -339,6 +339,9 @@ def write(args: argparse.Namespace, city: BenchCity, *, area_km2: float, on_duty
     if args.write_lock_probe:  # a server with the probe's timing: a section of its own
         section += "_lockprobe"
         flag += " --write-lock-probe"
+    unit_place = ("ranking, creating and closing run their units of work in each worker's event "
+                  "loop, not in those threads" if args.postgres is None else
+                  "ranking, creating and closing run their units of work in those threads")
     markdown = f"""## HTTP ranking and incident creation on {database.split(' (')[0]} \
 (`python bench/bench_http_dispatch.py{flag}`)
 
@@ -352,7 +355,8 @@ street-covered 100 m cells, between bench_dispatch's Tianjin-like 10 and dense 4
 as a whole has ~1,800 on duty), all with a valid CPR certificate and {args.aed_share:.0%}
 also AED-use, fixes set through `app.services.duty` ({on_duty_s:.1f} s for all) and
 refreshed before each run; {freshness}; {sweep}; default dispatch settings (budget 240 s at
-1.8 m/s, 7 alerts per incident, admission control), {threads} handler threads per worker. A
+1.8 m/s, 7 alerts per incident, admission control), {threads} handler threads per worker
+({unit_place}). A
 dispatcher token scoped to the city. Open-loop load from a Python asyncio client (aiohttp)
 on the same 2 cores,
 {args.seconds:g} s per rate, cardiac arrests at random street points; latency counted from

@@ -3,6 +3,7 @@ writer waits for another process's transaction instead of failing."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from app.db import make_engine, make_sessionmaker, transaction, write_group
+from app.db import make_engine, make_sessionmaker, run_unit, transaction, write_group
 from app.migrate import upgrade_to_head
 
 
@@ -230,3 +231,94 @@ def test_a_writer_alone_in_its_group_needs_no_savepoint(tmp_path):
     assert outcomes == {"first": "ok", "joins": "ok"}
     assert len(savepoints) == 1  # the joining unit's, not the first one's
     assert _stored(reader) == ["after", "alone", "first", "joins"]
+
+
+async def _ticking_while(awaitable, ticks: list[float]):
+    """Await ``awaitable`` while another coroutine of the same loop notes the time every
+    millisecond: the ticks say whether the loop went on while it waited."""
+    async def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.001)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        return await awaitable
+    finally:
+        ticker.cancel()
+
+
+def _hold_in_thread(factory, name: str):
+    """A writer in a thread that holds its turn (and SQLite's write lock) until released;
+    returns (holding, release, thread)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction(factory) as session:
+            _write_cursor(session, name)
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(10)
+    return release, thread
+
+
+@pytest.mark.parametrize("holder", ["another process", "a thread of this process"])
+def test_a_writer_in_the_event_loop_waits_without_holding_the_loop(tmp_path, holder):
+    """An emergency call's write runs in the event loop (``run_unit``). While another
+    process's writer, or a writer in a thread of its own process, holds the lock, it waits
+    in pauses of the loop (the loop's other coroutines go on), then writes, and the row is
+    committed (another connection sees it) when it returns."""
+    factory, other_process, reader = _factories(tmp_path, 3)
+    release, thread = _hold_in_thread(
+        other_process if holder == "another process" else factory, "holder")
+    threading.Timer(0.2, release.set).start()
+    ticks: list[float] = []
+
+    def work(session) -> list[str]:
+        _write_cursor(session, "loop")
+        return session.execute(text("SELECT name FROM delivery_cursor ORDER BY name")
+                               ).scalars().all()
+
+    started = time.monotonic()
+    seen = asyncio.run(_ticking_while(run_unit(factory, work, write=True), ticks))
+    waited = time.monotonic() - started
+    thread.join(10)
+    assert waited >= 0.15  # it waited for the holder ...
+    assert len(ticks) >= 30  # ... while the loop went on (a blocked loop ticks once)
+    assert seen == ["holder", "loop"] and _stored(reader) == ["holder", "loop"]
+
+
+def test_a_failing_write_in_the_event_loop_leaves_nothing_and_frees_the_lock(tmp_path):
+    factory, reader = _factories(tmp_path, 2)
+
+    def fails(session) -> None:
+        _write_cursor(session, "fails")
+        raise ValueError("this one fails")
+
+    with pytest.raises(ValueError, match="this one fails"):
+        asyncio.run(run_unit(factory, fails, write=True))
+    assert _stored(reader) == []
+    # the turn and the lock are free again, for the loop and for threads alike
+    asyncio.run(run_unit(factory, lambda session: _write_cursor(session, "loop"), write=True))
+    with transaction(factory) as session:
+        _write_cursor(session, "thread")
+    assert _stored(reader) == ["loop", "thread"]
+
+
+def test_a_write_in_the_event_loop_is_committed_when_it_returns(tmp_path):
+    """Thread writers queued behind one another leave their group open for the next one;
+    the loop's unit, waiting for its turn among them, may join such a group, and it
+    commits the group before it returns (it never waits in the loop for a thread to)."""
+    factory, reader = _factories(tmp_path, 2)
+    release, threads, outcomes = _queue_behind_first(
+        factory, {"queued": lambda session: _write_cursor(session, "queued")})
+    threading.Timer(0.1, release.set).start()
+    asyncio.run(run_unit(factory, lambda session: _write_cursor(session, "loop"), write=True))
+    assert "loop" in _stored(reader)
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == {"first": "ok", "queued": "ok"}
+    assert _stored(reader) == ["first", "loop", "queued"]

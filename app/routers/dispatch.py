@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.deps import (
-    DbSession,
     DispatcherDep,
     Live,
     Networks,
     ResponseCrs,
     SettingsDep,
-    read_only,
+    UnitsDep,
 )
 from app.errors import ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
@@ -25,15 +24,15 @@ router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"])
 
 @router.post("/rank", operation_id="rank_responders", response_model=RankResponse,
              responses=problem_responses(ServiceUnavailable))
-@read_only
-def post_rank(data: RankRequest, session: DbSession, networks: Networks, live: Live,
-              settings: SettingsDep, principal: DispatcherDep,
-              crs: ResponseCrs = Crs.wgs84) -> Response:
+async def post_rank(data: RankRequest, units: UnitsDep, networks: Networks, live: Live,
+                    settings: SettingsDep, principal: DispatcherDep,
+                    crs: ResponseCrs = Crs.wgs84) -> Response:
     """Rank eligible responders (active, on duty with a fresh plausible fix, certified for
     the kind, not busy) and usable AEDs by walking time from one bounded search; for a
     cardiac arrest, choose who fetches which AED so that the first AED arrives earliest
     without delaying the first person at the patient."""
-    ranked = service.rank(session, networks, live, settings, location=data.location,
-                          kind=data.kind, budget_s=data.budget_s, limit=data.limit,
-                          now=utcnow())
+    ranked = await units.read(
+        lambda session: service.rank(session, networks, live, settings, location=data.location,
+                                     kind=data.kind, budget_s=data.budget_s, limit=data.limit,
+                                     now=utcnow()))
     return json_response(service.rank_response(ranked, principal, crs))

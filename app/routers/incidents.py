@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.deps import (
     DbSession,
     DispatcherDep,
-    FreshReader,
     Live,
     Networks,
     PageDep,
     ResponseCrs,
     SelfVolunteer,
     SettingsDep,
-    Writer,
-    read_only,
+    UnitsDep,
 )
 from app.errors import Conflict, NotFound, ServiceUnavailable, problem_responses
 from app.geo.crs import Crs
@@ -78,28 +77,30 @@ def incident_read_of(incident: Incident, assignments: list[Assignment],
 @router.post("/v1/incidents", operation_id="create_incident", response_model=IncidentCreated,
              status_code=status.HTTP_201_CREATED,
              responses=problem_responses(ServiceUnavailable))
-@read_only
-def create_incident(
-    data: IncidentCreate, session: DbSession, writer: Writer, networks: Networks, live: Live,
+async def create_incident(
+    data: IncidentCreate, units: UnitsDep, networks: Networks, live: Live,
     settings: SettingsDep, principal: DispatcherDep, crs: ResponseCrs = Crs.wgs84,
     idempotency_key: Annotated[str | None, Header(
         max_length=200, description="Retries with the same key return the first response; "
         "the same key with another body is refused.",
         examples=["cad-2026-11-23-000123"])] = None,
-) -> Any:
+) -> Response:
     """Create an incident and alert the best responders at once (ranked by walking time,
     with AED fetchers for cardiac arrests). Possible duplicates are listed, never merged."""
     body_hash = ""
     if idempotency_key is not None:
         body_hash = service.request_hash(data.model_dump(mode="json") | {"crs": crs.value})
-        record = service.replay(session, principal, idempotency_key, body_hash)
-        if record is not None:
-            return JSONResponse(record.response, status_code=record.status_code)
     now = utcnow()
-    # Rank first, outside the write lock; then store and alert in one short write.
-    ranked = service.rank_new_incident(session, networks, live, settings, principal, data,
-                                       now=now)
-    with writer() as tx:
+
+    def replay_or_rank(session: Session) -> Response | service.RankedIncident:
+        if idempotency_key is not None:
+            record = service.replay(session, principal, idempotency_key, body_hash)
+            if record is not None:
+                return JSONResponse(record.response, status_code=record.status_code)
+        return service.rank_new_incident(session, networks, live, settings, principal, data,
+                                         now=now)
+
+    def store_and_alert(tx: Session) -> Response | service.CreatedIncident:
         reserved = None
         if idempotency_key is not None:  # a concurrent retry may have won meanwhile
             reserved, ours = service.reserve(tx, principal, idempotency_key, body_hash)
@@ -108,12 +109,21 @@ def create_incident(
         created = service.open_incident(tx, settings, data, ranked,
                                         created_by=principal.subject,
                                         alert_count=settings.dispatch_alert_count, now=now)
-        if reserved is not None:
-            response = _created_response(created, principal, crs)
-            service.remember(tx, reserved, 201, response.model_dump(mode="json"))
-            return json_response(response, status_code=201)
+        if reserved is None:
+            return created
+        response = _created_response(created, principal, crs)
+        service.remember(tx, reserved, 201, response.model_dump(mode="json"))
+        return json_response(response, status_code=201)
+
+    # Rank first, outside the write lock; then store and alert in one short write.
+    ranked = await units.read(replay_or_rank)
+    if isinstance(ranked, Response):
+        return ranked
+    stored = await units.write(store_and_alert)
+    if isinstance(stored, Response):
+        return stored
     # Built after the write lock is free.
-    return json_response(_created_response(created, principal, crs), status_code=201)
+    return json_response(_created_response(stored, principal, crs), status_code=201)
 
 
 def _created_response(created: service.CreatedIncident, principal: Principal, crs: Crs
@@ -174,31 +184,32 @@ def get_incident_eido(incident_id: int, session: DbSession, principal: Dispatche
                  **problem_responses(NotFound, Conflict),
                  204: {"description": "Closed; no body, as asked with `Prefer: return=minimal` "
                                       "(the answer carries `Preference-Applied`)."}})
-@read_only
-def close_incident(incident_id: int, data: IncidentClose, writer: Writer, reader: FreshReader,
-                   principal: DispatcherDep, settings: SettingsDep, crs: ResponseCrs = Crs.wgs84,
-                   prefer: Annotated[str | None, Header(
-                       max_length=200, description="`return=minimal` (RFC 7240): answer 204 "
-                       "without the closed incident, for integrations that do not need it.",
-                       examples=["return=minimal"])] = None,
-                   ) -> Response:
+async def close_incident(incident_id: int, data: IncidentClose, units: UnitsDep,
+                         principal: DispatcherDep, settings: SettingsDep,
+                         crs: ResponseCrs = Crs.wgs84,
+                         prefer: Annotated[str | None, Header(
+                             max_length=200, description="`return=minimal` (RFC 7240): "
+                             "answer 204 without the closed incident, for integrations "
+                             "that do not need it.", examples=["return=minimal"])] = None,
+                         ) -> Response:
     """Record the outcome. Responders still alerted are stood down; the others are released,
     credited with service hours and asked to check in (how are you, a debrief talk?); the
     owner of every fetched AED is asked to check it, and it stays out of dispatch until
     then."""
-    with reader() as session:  # what to close, read without the write lock
-        closing = service.read_for_closing(session, incident_id, principal)
-    with writer() as tx:
-        closed = service.close(tx, settings, closing, by=principal.subject,
-                               outcome=data.outcome, now=utcnow())
+    # What to close, read without the write lock.
+    closing = await units.read(
+        lambda session: service.read_for_closing(session, incident_id, principal))
+    closed = await units.write(
+        lambda tx: service.close(tx, settings, closing, by=principal.subject,
+                                 outcome=data.outcome, now=utcnow()))
     if prefers_minimal(prefer):
         return no_content_as_preferred()
-    with reader() as session:  # after the write lock is free
-        timeline = service.timeline_of(session, closed.incident)
+    # After the write lock is free.
+    timeline = await units.read(lambda session: service.timeline_of(session, closed.incident))
     return json_response(incident_read_of(closed.incident, closed.assignments, timeline, crs))
 
 
-def _alert(session: DbSession, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:
+def _alert(session: Session, assignment: Assignment, crs: Crs) -> AlertRead | AcceptedRead:
     incident = session.get(Incident, assignment.incident_id)
     base = {"assignment_id": assignment.id, "incident_id": incident.id, "kind": incident.kind,
             "role": assignment.role, "status": assignment.status,
@@ -246,16 +257,22 @@ class Action(StrEnum):
 @router.post("/v1/assignments/{assignment_id}/{action}", operation_id="respond_to_assignment",
              response_model=AcceptedRead | AlertRead,
              responses=problem_responses(NotFound, Conflict))
-def respond(assignment_id: int,
-            action: Annotated[Action, Path(description="accept, decline, arrive or release.")],
-            session: DbSession, principal: SelfVolunteer, networks: Networks, live: Live,
-            settings: SettingsDep, crs: ResponseCrs = Crs.wgs84) -> AlertRead | AcceptedRead:
+async def respond(assignment_id: int,
+                  action: Annotated[Action, Path(description="accept, decline, arrive or "
+                                                 "release.")],
+                  units: UnitsDep, principal: SelfVolunteer, networks: Networks, live: Live,
+                  settings: SettingsDep, crs: ResponseCrs = Crs.wgs84
+                  ) -> AlertRead | AcceptedRead:
     """Accept (idempotent), decline, mark arrival, or be released. Invalid steps are 409.
     A decline is replaced by the next best responder at once."""
-    now = utcnow()
-    assignment = service.transition(session, assignment_id, principal.volunteer_id,
-                                    action.value, now=now)
-    if action is Action.decline:
-        service.escalate(session, networks, live, settings,
-                         session.get(Incident, assignment.incident_id), now=now)
-    return _alert(session, assignment, crs)
+
+    def answer(tx: Session) -> AlertRead | AcceptedRead:
+        now = utcnow()
+        assignment = service.transition(tx, assignment_id, principal.volunteer_id,
+                                        action.value, now=now)
+        if action is Action.decline:
+            service.escalate(tx, networks, live, settings,
+                             tx.get(Incident, assignment.incident_id), now=now)
+        return _alert(tx, assignment, crs)
+
+    return await units.write(answer)

@@ -3,6 +3,7 @@ with an id; lists never show B's objects."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from app.main import api_routes
@@ -140,9 +141,10 @@ def test_region_paths_are_remembered_for_their_time_only(engine, session):
     session.commit()
     remembered = RegionPaths(make_sessionmaker(engine), ttl_s=60)
     assert remembered.remembered(area.district_a.id) is None
-    assert remembered.load(area.district_a.id) == area.district_a.path
+    assert asyncio.run(remembered.load(area.district_a.id)) == area.district_a.path
     assert remembered.remembered(area.district_a.id) == area.district_a.path
-    assert remembered.load(987654) is None and remembered.remembered(987654) is None
+    assert asyncio.run(remembered.load(987654)) is None
+    assert remembered.remembered(987654) is None
     expired = RegionPaths(make_sessionmaker(engine), ttl_s=0)
-    assert expired.load(area.district_a.id) == area.district_a.path
+    assert asyncio.run(expired.load(area.district_a.id)) == area.district_a.path
     assert expired.remembered(area.district_a.id) is None  # read again after its time
