@@ -184,20 +184,32 @@ class WriteGroup:
         except BaseException:
             self._turn.release()
             raise
-        with self._in_turn(factory, batch, end_group=False) as session:
-            yield session
+        failure: BaseException | None = None
+        try:
+            try:
+                with self._unit_in(batch, factory) as session:
+                    yield session
+            except BaseException as exc:
+                failure = exc
+            if self._closes(batch):
+                self._commit()
+        finally:
+            self._turn.release()
+        self._wait_for(batch)
+        self._raise_if_lost(batch, failure)
 
     async def run(self, factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-        """Run ``work`` as a unit of its own, in the calling event loop, and commit it.
+        """Run ``work`` as a unit of its own from the calling event loop, and commit it.
 
         Written for the calls of an emergency, which run in the event loop instead of a
         worker thread: waiting for this process's turn and for SQLite's write lock are
-        pauses of the loop (its other requests go on meanwhile), and once the lock is
-        taken nothing else of this process runs until the commit. A writer in a thread
-        shares the interpreter with the worker's other threads and waits for it again
-        after every SQLite call, so it held the lock about twice its own CPU time.
-        The group is committed at the end of the unit: waiting in the loop for writers in
-        threads to join it would hold the loop."""
+        pauses of the loop (its other requests go on meanwhile), and the work itself runs
+        in the loop, commit included, so nothing else of this process competes with it for
+        the interpreter while it holds the lock. (A writer in a thread shares the
+        interpreter with its worker's other threads and waits for it again after every
+        SQLite call: it held the lock about twice its own CPU time. A commit in a thread,
+        while the loop goes on, did the same.) The group is always committed here: waiting
+        in the loop for writers in threads to join it would hold the loop."""
         await _polling(lambda: True if self._turn.acquire(blocking=False) else None,
                        "waited for this process's writers")
         try:
@@ -205,8 +217,19 @@ class WriteGroup:
         except BaseException:
             self._turn.release()
             raise
-        with self._in_turn(factory, batch, end_group=True) as session:
-            return work(session)
+        failure: BaseException | None = None
+        result: T | None = None
+        try:
+            try:
+                with self._unit_in(batch, factory) as session:
+                    result = work(session)
+            except BaseException as exc:
+                failure = exc
+            self._commit()
+        finally:
+            self._turn.release()
+        self._raise_if_lost(batch, failure)
+        return result  # type: ignore[return-value]  # T, since work returned
 
     def _try_open(self) -> _Batch | None:
         try:
@@ -215,49 +238,47 @@ class WriteGroup:
             return None
 
     @contextmanager
-    def _in_turn(self, factory: sessionmaker[Session], batch: _Batch, *, end_group: bool
-                 ) -> Iterator[Session]:
-        """With the turn held and ``batch`` open: one unit's session in it; gives the turn
-        back and returns once the group that holds the unit's work is committed."""
+    def _unit_in(self, batch: _Batch, factory: sessionmaker[Session]) -> Iterator[Session]:
+        """With the turn held and ``batch`` open: one unit's session in it. If the block
+        raises, the unit is rolled back alone (the group, if it was the first), and the
+        error raised again."""
+        # The first unit of a group has the transaction to itself: if it fails, rolling
+        # all of it back loses nobody else's work, so it needs no savepoint (two
+        # statements fewer for a writer that finds no queue, the usual case).
+        alone = batch.writers == 0
+        session = factory(bind=self._connection, join_transaction_mode=(
+            "rollback_only" if alone else "create_savepoint"))
         try:
-            # The first unit of a group has the transaction to itself: if it fails, rolling
-            # all of it back loses nobody else's work, so it needs no savepoint (two
-            # statements fewer for a writer that finds no queue, the usual case).
-            alone = batch.writers == 0
-            session = factory(bind=self._connection, join_transaction_mode=(
-                "rollback_only" if alone else "create_savepoint"))
+            yield session
+            session.commit()  # flushes (and releases the savepoint); the group commits
         except BaseException:
-            self._turn.release()
-            raise
-        failure: BaseException | None = None
-        try:
             try:
-                yield session
-                session.commit()  # flushes (and releases the savepoint); the group commits
-            except BaseException as exc:
-                failure = exc
-                try:
-                    session.rollback()
-                except BaseException:
-                    # Some errors (disk full, I/O) make SQLite roll back the whole
-                    # transaction, the other writers' work with it: no savepoint is left.
-                    batch.lost = True
-            finally:
-                session.close()
-            if failure is not None and alone:
+                session.rollback()
+            except BaseException:
+                # Some errors (disk full, I/O) make SQLite roll back the whole
+                # transaction, the other writers' work with it: no savepoint is left.
+                batch.lost = True
+            if alone:
                 self._abandon()  # nothing of anyone's is left in it
             else:
                 batch.writers += 1
-                with self._state:
-                    close_now = (end_group or self._waiting == 0
-                                 or batch.writers >= self.MAX_WRITERS
-                                 or time.monotonic() - batch.opened > self.MAX_OPEN_S
-                                 or batch.lost)
-                if close_now:
-                    self._commit()
+            raise
         finally:
-            self._turn.release()
-        self._wait_for(batch)
+            session.close()
+        batch.writers += 1
+
+    def _closes(self, batch: _Batch) -> bool:
+        """Whether the group ends after this unit: nobody of this process waits to join
+        it, or it is full, old, or lost."""
+        if self._batch is not batch:  # abandoned
+            return False
+        with self._state:
+            return (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
+                    or time.monotonic() - batch.opened > self.MAX_OPEN_S or batch.lost)
+
+    @staticmethod
+    def _raise_if_lost(batch: _Batch, failure: BaseException | None) -> None:
+        """After the group's commit: the unit's own error, or the group's."""
         if batch.error is not None:  # this writer's work, if any, is not on disk
             raise sqlite3.OperationalError(
                 f"the shared transaction of this process's writers failed: {batch.error}"
