@@ -262,19 +262,24 @@ def main() -> None:
 def lock_line(folder: Path, run: Run) -> str:
     """How busy SQLite's write lock was during a run (creations and their closes), from
     the lines bench/write_lock_probe.py's workers wrote: one per committed write group."""
-    held, writers, groups = 0.0, 0, 0
+    held, groups = 0.0, 0
+    per_worker: list[int] = []  # writers, one file per worker process
     for path in folder.glob("*.txt"):
+        per_worker.append(0)
         for line in path.read_text().splitlines():
             at, hold_s, count = line.split()
             if run.started <= float(at) <= run.ended:
                 held += float(hold_s)
-                writers += int(count)
+                per_worker[-1] += int(count)
                 groups += 1
+    writers = sum(per_worker)
     if not groups:
         return f"write lock at {run.rate:g}/s: no write group committed"
+    split = " / ".join(f"{n / writers:.0%}" for n in sorted(per_worker, reverse=True))
     return (f"write lock at {run.rate:g}/s (creations and their closes): held "
             f"{held / (run.ended - run.started):.0%} of the run, {1000 * held / writers:.1f} ms "
-            f"per writer, {writers / groups:.2f} writers per group")
+            f"per writer, {writers / groups:.2f} writers per group; the workers' shares of "
+            f"the writes {split}")
 
 
 def row(endpoint: str, run: Run, status: int, target_ms: float) -> str:
