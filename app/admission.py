@@ -1,7 +1,9 @@
 """Admission control: at most N requests are inside the app at once; the rest wait in line.
 
-Sync routes run in a thread pool, and a request holds its database connection from its
-first query until its session closes in a later thread-pool call. Without a bound on the
+Sync routes run in a thread pool (the calls of an emergency are coroutines, whose units of
+work run in the event loop on SQLite and in that pool on PostgreSQL), and a request holds
+its database connection from its first query until its session closes in a later
+thread-pool call. Without a bound on the
 requests in flight, a burst fills every thread with requests waiting for a connection while
 the connections wait for a thread to commit: latency explodes, then the pool times out.
 Waiting here costs nothing (no thread, no connection), and the line is first come, first

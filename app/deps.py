@@ -93,11 +93,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 @dataclass(frozen=True)
 class Units:
     """Units of work for a route that is a coroutine: the calls of an emergency (ranking,
-    creating and closing an incident). Each unit is one transaction (``app.db.run_unit``):
-    on SQLite it runs in the event loop, with no thread-pool trip, and a writing unit
-    holds the write lock only for its own work; on PostgreSQL in a worker thread. A route
-    reads in one unit and writes in a short one of its own, so the lock is not held while
-    it ranks or builds its response."""
+    creating and closing an incident, a responder's answer). Each unit is one transaction
+    (``app.db.run_unit``): on SQLite it runs in the event loop, with no thread-pool trip,
+    and a writing unit competes with none of the loop's other requests for the interpreter
+    while it holds the write lock; on PostgreSQL in a worker thread. A route reads in one
+    unit and writes in a short one of its own, so the lock is not held while it ranks or
+    builds its response."""
 
     sessionmaker: sessionmaker[Session]
 

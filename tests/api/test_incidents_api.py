@@ -7,8 +7,10 @@ import asyncio
 import threading
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from app.main import create_app
 from app.schemas.incident import IncidentCreated, IncidentRead
 from app.security import Role
 from tests.api.test_dispatch_api import _on_duty, _responder, river  # noqa: F401 - fixture
@@ -217,14 +219,12 @@ def test_prefer_header_parsing():
 
 
 def test_the_calls_of_an_emergency_run_their_sql_where_their_database_wants_it(
-        client, session, river):  # noqa: F811 - fixture
+        settings, session, river):  # noqa: F811 - fixture
     """Ranking, creating and closing an incident and a responder's answer are coroutines:
-    on SQLite their statements run in the event loop itself (no thread, so a writer holds
-    the write lock only for its own work); on PostgreSQL, where each statement is a round
-    trip, in worker threads, never in the loop."""
+    on SQLite their statements run in the event loop itself (no thread competes with a
+    writer holding the write lock); on PostgreSQL, where each statement is a round trip,
+    in worker threads, never in the loop."""
     city, community = river
-    for n, x in enumerate((-100, 100), start=1):
-        _on_duty(client, _responder(session, community, n, x, 25), x, 25)
     in_loop: list[bool] = []
 
     def note_where(*_args) -> None:
@@ -234,19 +234,23 @@ def test_the_calls_of_an_emergency_run_their_sql_where_their_database_wants_it(
         except RuntimeError:
             in_loop.append(False)
 
-    engine = client.app.state.engine
-    event.listen(engine, "before_cursor_execute", note_where)
-    console = auth(Role.dispatcher, region_id=city.id)
-    ranked = client.post("/v1/dispatch/rank", headers=console,
-                         json={"location": _body()["location"], "kind": "cardiac_arrest"})
-    created = client.post("/v1/incidents", headers=console, json=_body())
-    assignments = created.json()["incident"]["assignments"]
-    answers = [client.post(f"/v1/assignments/{a['id']}/{action}",
-                           headers=auth(Role.volunteer, volunteer_id=a["volunteer_id"]))
-               for a, action in zip(assignments, ("accept", "decline"), strict=True)]
-    closed = client.post(f"/v1/incidents/{created.json()['incident']['id']}/close",
-                         headers=console, json={"outcome": "transported"})
-    event.remove(engine, "before_cursor_execute", note_where)
+    quiet = settings.model_copy(update={"escalation_interval_s": 0})  # no sweep's thread
+    with TestClient(create_app(quiet)) as client:
+        for n, x in enumerate((-100, 100), start=1):
+            _on_duty(client, _responder(session, community, n, x, 25), x, 25)
+        engine = client.app.state.engine
+        event.listen(engine, "before_cursor_execute", note_where)
+        console = auth(Role.dispatcher, region_id=city.id)
+        ranked = client.post("/v1/dispatch/rank", headers=console,
+                             json={"location": _body()["location"], "kind": "cardiac_arrest"})
+        created = client.post("/v1/incidents", headers=console, json=_body())
+        assignments = created.json()["incident"]["assignments"]
+        answers = [client.post(f"/v1/assignments/{a['id']}/{action}",
+                               headers=auth(Role.volunteer, volunteer_id=a["volunteer_id"]))
+                   for a, action in zip(assignments, ("accept", "decline"), strict=True)]
+        closed = client.post(f"/v1/incidents/{created.json()['incident']['id']}/close",
+                             headers=console, json={"outcome": "transported"})
+        event.remove(engine, "before_cursor_execute", note_where)
     assert [r.status_code for r in (ranked, created, *answers, closed)] == \
         [200, 201, 200, 200, 200]
     assert len(in_loop) > 10
