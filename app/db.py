@@ -7,7 +7,6 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -131,91 +130,6 @@ async def _polling(until: Callable[[], T | None], what: str) -> T:
     return result
 
 
-class _Waiter:
-    """One writer in the line for the turn: a thread (``event``) or a coroutine (``future``)."""
-
-    def __init__(self, event: threading.Event | None = None,
-                 future: asyncio.Future[None] | None = None) -> None:
-        self.event, self.future, self.handed = event, future, False
-
-
-class _Turn:
-    """A process's write turn, handed over in arrival order to threads and event-loop
-    coroutines alike. (A plain lock lets whoever the OS wakes first in, and a coroutine
-    cannot block on it: one polling for it lost to a stream of writers in threads.)"""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held = False
-        self._line: deque[_Waiter] = deque()
-
-    @property
-    def waiting(self) -> int:
-        return len(self._line)
-
-    def try_acquire(self) -> bool:
-        with self._lock:
-            if self._held:
-                return False
-            self._held = True
-            return True
-
-    def acquire(self, timeout: float) -> bool:
-        with self._lock:
-            if not self._held:
-                self._held = True
-                return True
-            waiter = _Waiter(event=threading.Event())
-            self._line.append(waiter)
-        assert waiter.event is not None
-        waiter.event.wait(timeout)
-        return self._handed_or_left(waiter)
-
-    async def acquire_async(self, timeout: float) -> None:
-        """Wait for the turn without blocking the loop; SQLite's lock error after
-        ``timeout``. If the caller is cancelled, the turn is passed on."""
-        with self._lock:
-            if not self._held:
-                self._held = True
-                return
-            waiter = _Waiter(future=asyncio.get_running_loop().create_future())
-            self._line.append(waiter)
-        assert waiter.future is not None
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
-        except TimeoutError:
-            pass
-        except BaseException:
-            if self._handed_or_left(waiter):
-                self.release()
-            raise
-        if not self._handed_or_left(waiter):
-            raise sqlite3.OperationalError(
-                "database is locked (waited for this process's writers)")
-
-    def _handed_or_left(self, waiter: _Waiter) -> bool:
-        """After a wait: True if the turn was handed to ``waiter``; else it leaves the line."""
-        with self._lock:
-            if not waiter.handed:
-                self._line.remove(waiter)
-            return waiter.handed
-
-    def release(self) -> None:
-        with self._lock:
-            if not self._line:
-                self._held = False
-                return
-            waiter = self._line.popleft()
-            waiter.handed = True  # the turn stays held: it is the waiter's now
-        if waiter.event is not None:
-            waiter.event.set()
-        else:
-            assert waiter.future is not None
-            future = waiter.future
-            future.get_loop().call_soon_threadsafe(
-                lambda: future.done() or future.set_result(None))
-
-
 class WriteGroup:
     """Group commit for the writers of one process on one SQLite database.
 
@@ -225,10 +139,10 @@ class WriteGroup:
     Here the writers of this process take turns on one shared transaction instead: each
     unit of work after the first runs in a savepoint of it (a failing one is rolled back
     alone; the first has the transaction to itself), and the transaction is committed
-    when no other writer of this process (in a thread or in the event loop; turns go in
-    arrival order) is waiting for its turn, or when the group is full or old. Every writer
-    returns only after the commit that holds its work, so an acknowledged write is still
-    on disk; the queue that built up behind one lock pays one BEGIN and one fsync.
+    when no other writer of this process is waiting for its turn (in a thread: one in the
+    event loop polls for it and is not counted), or when the group is full or old. Every
+    writer returns only after the commit that holds its work, so an acknowledged write is
+    still on disk; the queue that built up behind one lock pays one BEGIN and one fsync.
     """
 
     MAX_WRITERS = 16  # a busy process hands the lock to the other processes this often
@@ -236,14 +150,16 @@ class WriteGroup:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._turn = _Turn()  # one unit of work at a time (the old write gate)
+        self._turn = threading.Lock()  # one unit of work at a time (the old write gate)
+        self._state = threading.Lock()  # guards the fields below
+        self._waiting = 0
         self._connection: Connection | None = None
         self._batch: _Batch | None = None
 
     @property
     def waiting(self) -> int:
         """Writers of this process waiting for their turn."""
-        return self._turn.waiting
+        return self._waiting
 
     @contextmanager
     def unit(self, factory: sessionmaker[Session], *, join: bool) -> Iterator[Session]:
@@ -253,7 +169,12 @@ class WriteGroup:
         waiting for its end; later units may still join its group. Entered and left in
         different threads is fine (a request's session is opened and closed in different
         thread-pool calls)."""
-        if not self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+        with self._state:
+            self._waiting += 1
+        acquired = self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_S)
+        with self._state:
+            self._waiting -= 1
+        if not acquired:
             raise sqlite3.OperationalError(
                 "database is locked (waited for this process's writers)")
         try:
@@ -282,17 +203,20 @@ class WriteGroup:
         this returns.
 
         Written for the calls of an emergency, which run in the event loop instead of a
-        worker thread: waiting for this process's turn (in line with the writers in
-        threads) and for SQLite's write lock are pauses of the loop (its other requests go
-        on meanwhile), and the work itself runs in the loop, commit included, so none of
-        the loop's other requests and fewer threads compete with it for the interpreter
-        while it holds the lock. (A writer in a thread shares the interpreter with its
-        worker's other threads and waits for it again after every SQLite call: it held the
-        lock about twice its own CPU time. A commit in a thread, while the loop goes on,
-        did the same.) It may join a group that writers in threads left open for it; the
-        group is always committed at its end: waiting in the loop for later writers in
-        threads would hold the loop."""
-        await self._turn.acquire_async(SQLITE_BUSY_TIMEOUT_S)
+        worker thread: waiting for this process's turn and for SQLite's write lock are
+        pauses of the loop (its other requests go on meanwhile), and the work itself runs
+        in the loop, commit included, so none of the loop's other requests and fewer
+        threads compete with it for the interpreter while it holds the lock. (A writer in
+        a thread shares the interpreter with its worker's other threads and waits for it
+        again after every SQLite call: it held the lock about twice its own CPU time. A
+        commit in a thread, while the loop goes on, did the same.) The turn is polled, not
+        waited for in line: handing it over in arrival order (tried) left it idle until the
+        busy loop resumed the coroutine it was handed to, and writes queued behind it. So
+        a stream of writers in threads can keep it waiting. It may join a group that
+        writers in threads left open; the group is always committed at its end: waiting in
+        the loop for later writers in threads would hold the loop."""
+        await _polling(lambda: True if self._turn.acquire(blocking=False) else None,
+                       "waited for this process's writers")
         try:
             batch = await _polling(self._try_open, "waited for other processes' writers")
         except BaseException:
@@ -353,8 +277,9 @@ class WriteGroup:
         it, or it is full, old, or lost."""
         if self._batch is not batch:  # abandoned
             return False
-        return (self._turn.waiting == 0 or batch.writers >= self.MAX_WRITERS
-                or time.monotonic() - batch.opened > self.MAX_OPEN_S or batch.lost)
+        with self._state:
+            return (self._waiting == 0 or batch.writers >= self.MAX_WRITERS
+                    or time.monotonic() - batch.opened > self.MAX_OPEN_S or batch.lost)
 
     @staticmethod
     def _raise_if_lost(batch: _Batch, failure: BaseException | None) -> None:
@@ -423,7 +348,7 @@ class WriteGroup:
             if time.monotonic() > deadline:  # a unit holds the turn and never ends
                 raise sqlite3.OperationalError(
                     "database is locked (this write is not committed yet, and may be later)")
-            if self._turn.try_acquire():
+            if self._turn.acquire(blocking=False):
                 try:
                     if self._batch is batch:
                         self._commit()
