@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.live.state import LiveStateUnavailable
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://rescue-circle.example/problems/"
 
@@ -202,6 +204,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(LiveStateUnavailable)
+    async def _live_unavailable(request: Request, exc: LiveStateUnavailable) -> JSONResponse:
+        # Redis, where the live responder state is shared, is down or did not answer in time.
+        return problem_response(
+            ServiceUnavailable("live state is unavailable; try again shortly"), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

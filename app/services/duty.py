@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, ServiceUnavailable
+from app.errors import Conflict
 from app.geo.crs import to_wgs84
-from app.live.state import Fix, FixVerdict, LiveState, LiveStateUnavailable, VolunteerLive
+from app.live.state import Fix, FixVerdict, LiveState, VolunteerLive
 from app.models import Region
 from app.models.volunteer import VolunteerStatus
 from app.schemas.live import LocationIn
 from app.services.scope import city_of
 from app.services.volunteers import get_self
-
-T = TypeVar("T")
-
-
-def _live(call: Callable[[], T]) -> T:
-    """Run a live-state call; an unreachable store is a 503, not a 500."""
-    try:
-        return call()
-    except LiveStateUnavailable as exc:
-        raise ServiceUnavailable("live state is unavailable; try again shortly") from exc
 
 
 def set_duty(session: Session, live: LiveState, volunteer_id: int, *, on_duty: bool,
@@ -36,10 +24,10 @@ def set_duty(session: Session, live: LiveState, volunteer_id: int, *, on_duty: b
             raise Conflict(f"a {volunteer.status} volunteer cannot go on duty",
                            field="on_duty", code="not_active")
         city = city_of(session, session.get(Region, volunteer.region_id))
-        _live(lambda: live.set_on_duty(volunteer_id, city.code, now=now))
+        live.set_on_duty(volunteer_id, city.code, now=now)
     else:
-        _live(lambda: live.set_off_duty(volunteer_id, now=now))
-    return _live(lambda: live.get(volunteer_id, now=now))
+        live.set_off_duty(volunteer_id, now=now)
+    return live.get(volunteer_id, now=now)
 
 
 def _fix(location: LocationIn) -> Fix:
@@ -51,8 +39,8 @@ def _fix(location: LocationIn) -> Fix:
 def report_locations(live: LiveState, volunteer_id: int, locations: list[LocationIn], *,
                      received_at: datetime) -> list[FixVerdict]:
     fixes = [_fix(location) for location in locations]
-    return _live(lambda: live.record_fixes(volunteer_id, fixes, received_at=received_at))
+    return live.record_fixes(volunteer_id, fixes, received_at=received_at)
 
 
 def own_state(live: LiveState, volunteer_id: int, *, now: datetime) -> VolunteerLive:
-    return _live(lambda: live.get(volunteer_id, now=now))
+    return live.get(volunteer_id, now=now)

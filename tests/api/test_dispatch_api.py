@@ -6,9 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.live.state import Fix
+from app.main import create_app
 from app.models import Assignment, Incident, Region
 from app.networks import publish_network
 from app.schemas.dispatch import RankResponse
@@ -154,3 +156,26 @@ def test_ranking_does_not_wait_for_writers(client, session, river, engine):
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_ranking_and_duty_without_live_state_are_503(settings, session, river):
+    """Redis, which holds the live responder state, refuses connections: ranking (and an
+    incident, which ranks first) and going on duty answer 503 problems, not 500s."""
+    city, community = river
+    volunteer = _responder(session, community, 1, 0, 25)
+    session.commit()
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0",
+                                       "escalation_interval_s": 0})
+    lon, lat = _at(0, 25)
+    with TestClient(create_app(down)) as client:
+        console = auth(Role.dispatcher, region_id=city.id)
+        body = {"location": {"lon": lon, "lat": lat}, "kind": "cardiac_arrest"}
+        answers = [client.post("/v1/dispatch/rank", headers=console, json=body),
+                   client.post("/v1/incidents", headers=console, json=body),
+                   client.put("/v1/volunteers/me/duty", json={"on_duty": True},
+                              headers=auth(Role.volunteer, volunteer_id=volunteer.id))]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["code"] == "service_unavailable"
+    assert session.scalars(select(Incident)).all() == []  # nothing half-written
