@@ -149,7 +149,10 @@ class WriteGroup:
     MAX_OPEN_S = 0.010
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        # BEGIN IMMEDIATE that waits for the lock (threads), or fails at once (the loop polls)
+        self._waiting_bind = writer_bind(engine)
+        self._failing_bind = engine.execution_options(
+            **{SQLITE_BEGIN_OPTION: _IMMEDIATE_OR_FAIL})
         self._turn = threading.Lock()  # one unit of work at a time (the old write gate)
         self._state = threading.Lock()  # guards the fields below
         self._waiting = 0
@@ -298,9 +301,7 @@ class WriteGroup:
         if self._batch is not None and time.monotonic() - self._batch.opened > self.MAX_OPEN_S:
             self._commit()
         if self._connection is None:
-            bind = writer_bind(self._engine) if wait else self._engine.execution_options(
-                **{SQLITE_BEGIN_OPTION: _IMMEDIATE_OR_FAIL})
-            connection = bind.connect()
+            connection = (self._waiting_bind if wait else self._failing_bind).connect()
             try:
                 connection.begin()  # BEGIN IMMEDIATE: takes (or waits for) the write lock
             except BaseException:

@@ -112,7 +112,7 @@ class Units:
 
 
 async def get_units(request: Request) -> Units:
-    return Units(request.app.state.sessionmaker)
+    return request.app.state.units
 
 
 UnitsDep = Annotated[Units, Depends(get_units)]

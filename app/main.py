@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.admission import AdmissionControl
 from app.db import make_engine, make_sessionmaker
-from app.deps import RegionPaths
+from app.deps import RegionPaths, Units
 from app.errors import install_error_handlers
 from app.escalation import sweep_forever
 from app.geo.warmup import warm_up
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.region_paths = RegionPaths(app.state.sessionmaker)
+    app.state.units = Units(app.state.sessionmaker)
     app.state.networks = NetworkRegistry(settings.data_dir)
     app.state.wechat_token = AccessToken()
     app.state.live = open_live_state(settings.redis_url, policy=settings.live_policy(),
