@@ -49,7 +49,7 @@ def store_events(session: Session, events: list[IncidentEvent]) -> None:
     events stay out of the session; they describe what was written."""
     session.flush()  # anything pending comes first on the timeline
     if events:
-        session.execute(_insert_events(len(events)),
+        session.connection().execute(_insert_events(len(events)),
                         {f"{column}_{i}": getattr(e, column)
                          for i, e in enumerate(events) for column in _EVENT_COLUMNS})
 
