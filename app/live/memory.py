@@ -9,7 +9,8 @@ operations; stale fixes are dropped lazily when read and in bulk by :meth:`purge
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -142,6 +143,15 @@ class MemoryLiveState:
                     found.append(fix)
         found.sort(key=lambda f: f.volunteer_id)
         return found
+
+    @contextmanager
+    def ask_on_duty_fresh(self, *, now: datetime, max_age_s: float | None = None,
+                          city_code: str | None = None, bbox: BBox | None = None
+                          ) -> Iterator[Callable[[], list[LiveFix]]]:
+        """:meth:`on_duty_fresh`, answered at once (there is nothing to wait for)."""
+        found = self.on_duty_fresh(now=now, max_age_s=max_age_s, city_code=city_code,
+                                   bbox=bbox)
+        yield lambda: found
 
     def purge(self, *, now: datetime) -> int:
         """Drop every fix that is no longer fresh at ``now``."""

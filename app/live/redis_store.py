@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -384,35 +384,59 @@ class RedisLiveState:
                       city_code: str | None = None, bbox: BBox | None = None
                       ) -> list[LiveFix]:
         """Fresh fixes of on-duty volunteers, optionally in one city and a bbox."""
+        with self.ask_on_duty_fresh(now=now, max_age_s=max_age_s, city_code=city_code,
+                                    bbox=bbox) as answer:
+            return answer()
+
+    @contextmanager
+    def ask_on_duty_fresh(self, *, now: datetime, max_age_s: float | None = None,
+                          city_code: str | None = None, bbox: BBox | None = None
+                          ) -> Iterator[Callable[[], list[LiveFix]]]:
+        """:meth:`on_duty_fresh` in two halves: the question goes to Redis on entering the
+        block, the answer is read when the callable is called (a ranking looks up its AEDs
+        meanwhile instead of waiting for Redis). A block left before the answer was read
+        closes its connection: the answer must not be read as the next command's."""
         require_aware(now, "now")
         max_age = check_max_age(self.policy, max_age_s)
         cutoff_us = _to_us(now) - math.floor(max_age * 1_000_000)
-        index = self._all_key if city_code is None else self._city_key(city_code)
-        fields = ("city", "lon", "lat", "acc", "rcv")
         box = [repr(float(v)) for v in bbox] if bbox is not None else ["", "", "", ""]
+        # The indexes may lag the hash (a fix expired, deleted by going off duty, or
+        # replaced since): the scripts read the hash, which is the truth.
+        if bbox is not None and city_code is not None:
+            script = self._fresh_near
+            keys = [f"{self.key_prefix}geo:{city_code}:{m}"
+                    for m in self._geo_minutes(now, since_us=cutoff_us)]
+            args = [cutoff_us, self.key_prefix, city_code, *box, *_search_box(bbox)]
+        else:
+            script = self._fresh_in_box
+            keys = [self._all_key if city_code is None else self._city_key(city_code)]
+            args = [cutoff_us, self.key_prefix, city_code or "", *box]
+        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+        pool = self._redis.connection_pool
         with _unavailable_on_error():
-            # The indexes may lag the hash (a fix expired, deleted by going off duty, or
-            # replaced since): the scripts read the hash, which is the truth.
-            if bbox is not None and city_code is not None:
-                geo_keys = [f"{self.key_prefix}geo:{city_code}:{m}"
-                            for m in self._geo_minutes(now, since_us=cutoff_us)]
-                flat = self._fresh_near(keys=geo_keys, args=[
-                    cutoff_us, self.key_prefix, city_code, *box, *_search_box(bbox)])
-            else:
-                flat = self._fresh_in_box(keys=[index], args=[cutoff_us, self.key_prefix,
-                                                              city_code or "", *box])
-        found = []
-        for i in range(0, len(flat), 6):
-            volunteer_id, row = int(flat[i]), flat[i + 1:i + 6]
-            fix = self._live_fix(volunteer_id, dict(zip(fields, row, strict=True)))
-            if fix is None or _to_us(fix.received_at) < cutoff_us:
-                continue
-            if city_code is not None and fix.city_code != city_code:
-                continue
-            if in_bbox(fix, bbox):
-                found.append(fix)
-        found.sort(key=lambda f: f.volunteer_id)
-        return found
+            connection = pool.get_connection()
+        unread = True
+        try:
+            # (The pool replaces a connection Redis closed meanwhile when it hands it out.)
+            with _unavailable_on_error():
+                connection.send_command(*command)
+
+            def answer() -> list[LiveFix]:
+                nonlocal unread
+                with _unavailable_on_error():
+                    try:
+                        flat = connection.read_response()
+                        unread = False
+                    except redis.exceptions.NoScriptError:
+                        unread = False  # a Redis that restarted: the client loads it
+                        flat = script(keys=keys, args=args)
+                return self._fresh_fixes(flat, cutoff_us, city_code, bbox)
+
+            yield answer
+        finally:
+            if unread:
+                connection.disconnect()
+            pool.release(connection)
 
     def purge(self, *, now: datetime) -> int:
         """Delete fixes and index entries that are no longer fresh at ``now``.
@@ -464,6 +488,24 @@ class RedisLiveState:
         pipe.hgetall(self._fix_key(volunteer_id))
         duty, stored = pipe.execute()
         return duty, stored
+
+    def _fresh_fixes(self, flat: list[str], cutoff_us: int, city_code: str | None,
+                     bbox: BBox | None) -> list[LiveFix]:
+        """The listing scripts' flat answer ``[id, city, lon, lat, acc, rcv, ...]`` as
+        fixes, by volunteer id, checked again against the cutoff, city and box."""
+        fields = ("city", "lon", "lat", "acc", "rcv")
+        found = []
+        for i in range(0, len(flat), 6):
+            volunteer_id, row = int(flat[i]), flat[i + 1:i + 6]
+            fix = self._live_fix(volunteer_id, dict(zip(fields, row, strict=True)))
+            if fix is None or _to_us(fix.received_at) < cutoff_us:
+                continue
+            if city_code is not None and fix.city_code != city_code:
+                continue
+            if in_bbox(fix, bbox):
+                found.append(fix)
+        found.sort(key=lambda f: f.volunteer_id)
+        return found
 
     @staticmethod
     def _live_fix(volunteer_id: int, stored: dict[str, Any]) -> LiveFix | None:

@@ -19,7 +19,8 @@ and :class:`app.live.redis_store.RedisLiveState` (shared by several API workers)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -230,6 +231,13 @@ class LiveState(Protocol):
         ``max_age_s`` defaults to ``policy.fresh_s`` and may not exceed it (older fixes are
         already gone).  ``bbox`` is a cheap pre-filter before walking-time ranking.
         """
+        ...
+
+    def ask_on_duty_fresh(self, *, now: datetime, max_age_s: float | None = None,
+                          city_code: str | None = None, bbox: BBox | None = None
+                          ) -> AbstractContextManager[Callable[[], list[LiveFix]]]:
+        """``on_duty_fresh`` asked on entering the block and answered by the callable it
+        gives, so that the caller can work while a shared store looks the fixes up."""
         ...
 
     def purge(self, *, now: datetime) -> int:

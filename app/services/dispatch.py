@@ -139,9 +139,20 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     reach = radius_bbox(located.lon, located.lat, speed * budget + 1.0)
     network = located.city.network
 
-    fixes = live.on_duty_fresh(now=now, city_code=located.city.city_code,
-                               bbox=(reach.min_lon, reach.min_lat, reach.max_lon,
-                                     reach.max_lat))
+    with live.ask_on_duty_fresh(now=now, city_code=located.city.city_code,
+                                bbox=(reach.min_lon, reach.min_lat, reach.max_lon,
+                                      reach.max_lat)) as fresh_fixes:
+        # The AEDs (whoever is on duty) while the live state looks the fixes up.
+        today = local_date(now, city_region.timezone)
+        rows = session.connection().execute(
+            _aeds_maybe_usable(session.get_bind().dialect.name),
+            {**box_params(reach), "today": today}).all()
+        usable = [r for r in rows if assess_equipment(
+            r, timezone=city_region.timezone, at=now).state is Readiness.usable]
+        edge, offset, off_street = equipment_positions(session, located.city, usable)
+        aeds = NetworkPoints.on_streets(edge, offset, off_street / speed)
+        fixes = fresh_fixes()
+
     if only_volunteers is not None:
         fixes = [f for f in fixes if f.volunteer_id in only_volunteers]
     ids = [f.volunteer_id for f in fixes]
@@ -151,14 +162,6 @@ def rank(session: Session, networks: NetworkRegistry, live: LiveState, settings:
     lat = np.array([f.lat for f in fixes], np.float64)
     snapped = snap_points(network, lon, lat, max_snap_m=settings.max_snap_m)
     responders = NetworkPoints.from_snapped(snapped, speed_mps=speed)
-
-    today = local_date(now, city_region.timezone)
-    rows = session.connection().execute(_aeds_maybe_usable(session.get_bind().dialect.name),
-                                        {**box_params(reach), "today": today}).all()
-    usable = [r for r in rows if assess_equipment(
-        r, timezone=city_region.timezone, at=now).state is Readiness.usable]
-    edge, offset, off_street = equipment_positions(session, located.city, usable)
-    aeds = NetworkPoints.on_streets(edge, offset, off_street / speed)
 
     plan = rank_for_incident(
         network, located.snapped, responders, aeds, speed_mps=speed, budget_seconds=budget,

@@ -470,6 +470,78 @@ def test_bbox_listing_matches_a_filter_of_the_full_listing(store: LiveState) -> 
         assert found == expected
 
 
+def test_asking_first_and_reading_later_answers_as_the_listing(store: LiveState) -> None:
+    """The question is asked on entering the block: what changes before the answer is read
+    does not change the answer, and the answer is the listing's."""
+    on_duty_with_fix(store, volunteer_id=1, metres_east=0)
+    on_duty_with_fix(store, volunteer_id=2, metres_east=2_000)
+    box = (LON - 0.01, LAT - 0.01, east(3_000), LAT + 0.01)
+    expected = store.on_duty_fresh(now=at(1), city_code=CITY, bbox=box)
+    with store.ask_on_duty_fresh(now=at(1), city_code=CITY, bbox=box) as answer:
+        store.set_off_duty(1, now=at(1))
+        assert answer() == expected
+    assert [f.volunteer_id for f in expected] == [1, 2]
+    assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
+                                                        bbox=box)] == [2]
+
+
+@pytest.mark.parametrize("make_store", ["redis"], indirect=True)
+def test_a_question_left_unanswered_is_not_the_next_commands_answer(
+        make_store: StoreFactory) -> None:
+    """A ranking that fails between asking and reading (its AED query raised) leaves the
+    answer unread on the connection; reused, that connection would hand it to the next
+    command. On one connection (a pool of one), the next listings still get their own."""
+    store = make_store()
+    assert isinstance(store, RedisLiveState)
+    on_duty_with_fix(store, volunteer_id=1, metres_east=0)
+    on_duty_with_fix(store, volunteer_id=2, metres_east=2_000)
+    near_1 = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
+    near_2 = (east(1_500), LAT - 0.01, east(2_500), LAT + 0.01)
+    single = redis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=1,
+                                                   decode_responses=True, timeout=1)
+    one_connection = RedisLiveState(redis.Redis(connection_pool=single),
+                                    key_prefix=store.key_prefix)
+    try:
+        with pytest.raises(RuntimeError), one_connection.ask_on_duty_fresh(
+                now=at(1), city_code=CITY, bbox=near_1):
+            raise RuntimeError("the AED query failed")
+        assert [f.volunteer_id for f in one_connection.on_duty_fresh(
+            now=at(1), city_code=CITY, bbox=near_2)] == [2]
+        assert one_connection.is_on_duty(1)
+    finally:
+        one_connection.close()
+
+
+@pytest.mark.parametrize("make_store", ["redis"], indirect=True)
+def test_a_listing_after_redis_forgot_its_scripts(make_store: StoreFactory,
+                                                  raw_redis: redis.Redis) -> None:
+    """A Redis restarted (or flushed of scripts) answers NOSCRIPT: the script is loaded
+    again and the listing answered, on the same connection afterwards too."""
+    store = make_store()
+    on_duty_with_fix(store, volunteer_id=1)
+    box = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
+    for _ in range(2):
+        raw_redis.script_flush()
+        assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
+                                                            bbox=box)] == [1]
+        assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1))] == [1]
+
+
+@pytest.mark.parametrize("make_store", ["redis"], indirect=True)
+def test_a_listing_on_a_connection_redis_closed(make_store: StoreFactory,
+                                                raw_redis: redis.Redis) -> None:
+    """Redis closed the pooled connection since its last use (a restart, an idle
+    timeout): the listing goes out on a new connection, not answered with a 503."""
+    store = make_store()
+    on_duty_with_fix(store, volunteer_id=1)
+    box = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
+    assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
+                                                        bbox=box)] == [1]
+    assert raw_redis.client_kill_filter(_type="normal", skipme=True) >= 1
+    assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
+                                                        bbox=box)] == [1]
+
+
 def test_changing_city_moves_the_volunteer_and_keeps_the_fix(store: LiveState) -> None:
     on_duty_with_fix(store)
 
