@@ -362,7 +362,7 @@ also AED-use, fixes set through `app.services.duty` ({on_duty_s:.1f} s for all) 
 refreshed before each run; {freshness}; {sweep}; default dispatch settings (budget 240 s at
 1.8 m/s, 7 alerts per incident, admission control), {threads} handler threads per worker
 ({unit_place}). A
-dispatcher token scoped to the city. Open-loop load from a Python asyncio client (aiohttp)
+dispatcher token scoped to the city. Open-loop load from a Python asyncio client (aiohttp on uvloop)
 on the same 2 cores,
 {args.seconds:g} s per rate, cardiac arrests at random street points; latency counted from
 the scheduled send time. `POST /v1/incidents` answers after the incident, its first
