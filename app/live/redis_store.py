@@ -393,9 +393,11 @@ class RedisLiveState:
                           city_code: str | None = None, bbox: BBox | None = None
                           ) -> Iterator[Callable[[], list[LiveFix]]]:
         """:meth:`on_duty_fresh` in two halves: the question goes to Redis on entering the
-        block, the answer is read when the callable is called (a ranking looks up its AEDs
-        meanwhile instead of waiting for Redis). A block left before the answer was read
-        closes its connection: the answer must not be read as the next command's."""
+        block, the answer is read when the callable is called, inside the block (a ranking
+        looks up its AEDs meanwhile instead of waiting for Redis). A Redis that restarted
+        and forgot the script is asked again, on the same connection, when the answer is
+        read. A block left before the answer was read closes its connection: the answer
+        must not be read as the next command's."""
         require_aware(now, "now")
         max_age = check_max_age(self.policy, max_age_s)
         cutoff_us = _to_us(now) - math.floor(max_age * 1_000_000)
@@ -415,25 +417,35 @@ class RedisLiveState:
         pool = self._redis.connection_pool
         with _unavailable_on_error():
             connection = pool.get_connection()
-        unread = True
+        unread, inside = True, True
+        found: list[LiveFix] | None = None
         try:
             # (The pool replaces a connection Redis closed meanwhile when it hands it out.)
             with _unavailable_on_error():
                 connection.send_command(*command)
 
             def answer() -> list[LiveFix]:
-                nonlocal unread
-                with _unavailable_on_error():
-                    try:
-                        flat = connection.read_response()
-                        unread = False
-                    except redis.exceptions.NoScriptError:
-                        unread = False  # a Redis that restarted: the client loads it
-                        flat = script(keys=keys, args=args)
-                return self._fresh_fixes(flat, cutoff_us, city_code, bbox)
+                nonlocal unread, found
+                if not inside:  # the connection is back in the pool, maybe in other hands
+                    raise RuntimeError("the answer must be read inside its block")
+                if found is None:
+                    with _unavailable_on_error():
+                        try:
+                            flat = connection.read_response()
+                        except redis.exceptions.NoScriptError:
+                            # Loaded and asked again on this connection (through the
+                            # client it would take a second one from the pool meanwhile).
+                            connection.send_command("SCRIPT", "LOAD", script.script)
+                            connection.read_response()
+                            connection.send_command(*command)
+                            flat = connection.read_response()
+                    unread = False
+                    found = self._fresh_fixes(flat, cutoff_us, city_code, bbox)
+                return found
 
             yield answer
         finally:
+            inside = False
             if unread:
                 connection.disconnect()
             pool.release(connection)

@@ -485,61 +485,88 @@ def test_asking_first_and_reading_later_answers_as_the_listing(store: LiveState)
                                                         bbox=box)] == [2]
 
 
+@pytest.fixture
+def one_connection_store(store: LiveState) -> Iterator[RedisLiveState]:
+    """A second handle on ``store``'s Redis state whose pool holds one connection: what
+    one command leaves on it, the next one meets."""
+    assert isinstance(store, RedisLiveState)
+    pool = redis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=1,
+                                                 decode_responses=True, timeout=1)
+    handle = RedisLiveState(redis.Redis(connection_pool=pool), key_prefix=store.key_prefix)
+    yield handle
+    handle.close()
+
+
 @pytest.mark.parametrize("make_store", ["redis"], indirect=True)
 def test_a_question_left_unanswered_is_not_the_next_commands_answer(
-        make_store: StoreFactory) -> None:
+        store: LiveState, one_connection_store: RedisLiveState,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A ranking that fails between asking and reading (its AED query raised) leaves the
-    answer unread on the connection; reused, that connection would hand it to the next
-    command. On one connection (a pool of one), the next listings still get their own."""
-    store = make_store()
-    assert isinstance(store, RedisLiveState)
+    answer unread on the connection; handed out again, the connection would give it to
+    the next command. It is closed instead, and the next listings get their own answers;
+    an answer cannot be read once its block is left (its connection is back in the pool)."""
     on_duty_with_fix(store, volunteer_id=1, metres_east=0)
     on_duty_with_fix(store, volunteer_id=2, metres_east=2_000)
     near_1 = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
     near_2 = (east(1_500), LAT - 0.01, east(2_500), LAT + 0.01)
-    single = redis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=1,
-                                                   decode_responses=True, timeout=1)
-    one_connection = RedisLiveState(redis.Redis(connection_pool=single),
-                                    key_prefix=store.key_prefix)
-    try:
-        with pytest.raises(RuntimeError), one_connection.ask_on_duty_fresh(
-                now=at(1), city_code=CITY, bbox=near_1):
-            raise RuntimeError("the AED query failed")
-        assert [f.volunteer_id for f in one_connection.on_duty_fresh(
-            now=at(1), city_code=CITY, bbox=near_2)] == [2]
-        assert one_connection.is_on_duty(1)
-    finally:
-        one_connection.close()
+    closed: list[object] = []
+    connection_class = one_connection_store._redis.connection_pool.connection_class
+    disconnect = connection_class.disconnect
+
+    def counting_disconnect(self: object, *args: object, **kwargs: object) -> None:
+        closed.append(self)
+        disconnect(self, *args, **kwargs)
+
+    monkeypatch.setattr(connection_class, "disconnect", counting_disconnect)
+    with pytest.raises(RuntimeError, match="AED query"), one_connection_store.ask_on_duty_fresh(
+            now=at(1), city_code=CITY, bbox=near_1):
+        raise RuntimeError("the AED query failed")
+    # Whether the unread answer has arrived by now is a race; the close is not.
+    assert len(closed) == 1
+    assert [f.volunteer_id for f in one_connection_store.on_duty_fresh(
+        now=at(1), city_code=CITY, bbox=near_2)] == [2]
+    assert one_connection_store.is_on_duty(1)
+
+    with one_connection_store.ask_on_duty_fresh(now=at(1), city_code=CITY,
+                                                bbox=near_1) as answer:
+        first = answer()
+        assert answer() is first  # read once
+    assert [f.volunteer_id for f in first] == [1]
+    with pytest.raises(RuntimeError, match="inside its block"):
+        answer()
 
 
 @pytest.mark.parametrize("make_store", ["redis"], indirect=True)
-def test_a_listing_after_redis_forgot_its_scripts(make_store: StoreFactory,
-                                                  raw_redis: redis.Redis) -> None:
-    """A Redis restarted (or flushed of scripts) answers NOSCRIPT: the script is loaded
-    again and the listing answered, on the same connection afterwards too."""
-    store = make_store()
+def test_a_listing_after_redis_forgot_its_script(
+        store: LiveState, one_connection_store: RedisLiveState) -> None:
+    """A Redis that restarted answers NOSCRIPT: the script is loaded and the question asked
+    again on the connection already held (a pool of one has no second), and the next
+    listings run it. (A script text this Redis has never seen stands for the restart,
+    which SCRIPT FLUSH would impose on everyone sharing the server.)"""
     on_duty_with_fix(store, volunteer_id=1)
     box = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
+    unseen = f"\n-- {uuid.uuid4().hex}"
+    handle = one_connection_store
+    handle._fresh_near = handle._redis.register_script(handle._fresh_near.script + unseen)
+    handle._fresh_in_box = handle._redis.register_script(handle._fresh_in_box.script + unseen)
     for _ in range(2):
-        raw_redis.script_flush()
-        assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
-                                                            bbox=box)] == [1]
-        assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1))] == [1]
+        assert [f.volunteer_id for f in handle.on_duty_fresh(now=at(1), city_code=CITY,
+                                                             bbox=box)] == [1]
+        assert [f.volunteer_id for f in handle.on_duty_fresh(now=at(1))] == [1]
 
 
 @pytest.mark.parametrize("make_store", ["redis"], indirect=True)
-def test_a_listing_on_a_connection_redis_closed(make_store: StoreFactory,
+def test_a_listing_on_a_connection_redis_closed(store: LiveState,
+                                                one_connection_store: RedisLiveState,
                                                 raw_redis: redis.Redis) -> None:
     """Redis closed the pooled connection since its last use (a restart, an idle
     timeout): the listing goes out on a new connection, not answered with a 503."""
-    store = make_store()
     on_duty_with_fix(store, volunteer_id=1)
     box = (LON - 0.01, LAT - 0.01, east(1_000), LAT + 0.01)
-    assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
-                                                        bbox=box)] == [1]
-    assert raw_redis.client_kill_filter(_type="normal", skipme=True) >= 1
-    assert [f.volunteer_id for f in store.on_duty_fresh(now=at(1), city_code=CITY,
-                                                        bbox=box)] == [1]
+    own_id = one_connection_store._redis.client_id()  # the pool's one connection
+    assert raw_redis.client_kill_filter(_id=own_id) == 1
+    assert [f.volunteer_id for f in one_connection_store.on_duty_fresh(
+        now=at(1), city_code=CITY, bbox=box)] == [1]
 
 
 def test_changing_city_moves_the_volunteer_and_keeps_the_fix(store: LiveState) -> None:
