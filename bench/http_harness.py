@@ -25,7 +25,6 @@ from typing import Any
 import aiohttp
 import httpx
 import numpy as np
-import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -192,6 +191,15 @@ class LoadClient:
             return Answer(response.status, await response.read())
 
 
+try:
+    # uvloop (uvicorn's own loop, where uvicorn's extras install it): the client shares the
+    # server's cores, and the stdlib loop cost it more CPU per request
+    import uvloop
+
+    _run_loop = uvloop.run
+except ImportError:
+    _run_loop = asyncio.run
+
 # What counts as "no answer": connection refused or reset, or the client's timeout.
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 # One request: the client and the request's index; returns the answer.
@@ -296,10 +304,8 @@ def measure(base: str, send: Send, *, label: str, rates: list[float], seconds: f
         gc.collect()
         gc.disable()
         try:
-            # uvloop (uvicorn's own loop): the client shares the server's cores, and the
-            # stdlib loop cost it more CPU per request
-            result = uvloop.run(open_loop(base, send, rate=rate, seconds=run_seconds,
-                                          headers=headers, after=after))
+            result = _run_loop(open_loop(base, send, rate=rate, seconds=run_seconds,
+                                         headers=headers, after=after))
         finally:
             gc.enable()
         p50, _, p99, worst = result.percentiles()

@@ -513,6 +513,7 @@ def close(session: Session, settings: Settings, closing: Closing, *, by: str, ou
     again in the rare case that one changed in between."""
     incident = closing.incident
     _must_be_open(incident)
+    session.flush()  # what the session holds first, as the ORM's autoflush would
     ended = {row.id: row for row in session.connection().execute(
         _END_ACTIVE_ASSIGNMENTS, {"closing": incident.id, "now": now})}
     assignments = closing.assignments
