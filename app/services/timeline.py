@@ -50,8 +50,9 @@ def store_events(session: Session, events: list[IncidentEvent]) -> None:
     session.flush()  # anything pending comes first on the timeline
     if events:
         session.connection().execute(_insert_events(len(events)),
-                        {f"{column}_{i}": getattr(e, column)
-                         for i, e in enumerate(events) for column in _EVENT_COLUMNS})
+                                     {f"{column}_{i}": getattr(e, column)
+                                      for i, e in enumerate(events)
+                                      for column in _EVENT_COLUMNS})
 
 
 @lru_cache(maxsize=64)
