@@ -417,15 +417,15 @@ class RedisLiveState:
         pool = self._redis.connection_pool
         with _unavailable_on_error():
             connection = pool.get_connection()
-        unread, inside = True, True
-        found: list[LiveFix] | None = None
+        inside = True
+        found: list[LiveFix] | None = None  # the answer, once read
         try:
             # (The pool replaces a connection Redis closed meanwhile when it hands it out.)
             with _unavailable_on_error():
                 connection.send_command(*command)
 
             def answer() -> list[LiveFix]:
-                nonlocal unread, found
+                nonlocal found
                 if not inside:  # the connection is back in the pool, maybe in other hands
                     raise RuntimeError("the answer must be read inside its block")
                 if found is None:
@@ -439,14 +439,13 @@ class RedisLiveState:
                             connection.read_response()
                             connection.send_command(*command)
                             flat = connection.read_response()
-                    unread = False
                     found = self._fresh_fixes(flat, cutoff_us, city_code, bbox)
                 return found
 
             yield answer
         finally:
             inside = False
-            if unread:
+            if found is None:  # unread, or read only in part: not for the next command
                 connection.disconnect()
             pool.release(connection)
 
